@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test'],
+	testMatch: ['**/*.test.ts'],
+	// The end-to-end and queue-mode suites run a real n8n; they have their own commands.
+	testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/queue/'],
+	transform: {
+		// Type checking is done once by `npm run typecheck`; jest only transpiles.
+		'^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.tools.json' }],
+	},
+	testTimeout: 60_000,
+	maxWorkers: 2,
+};
