@@ -1,0 +1,45 @@
+import { describe, readCliConfig, USAGE } from './cli-config';
+import { OptionError } from './options';
+import { startSandbox } from './server';
+
+// `npm run sandbox`: runs the EverGIS sandbox until SIGINT/SIGTERM.
+
+async function main(): Promise<void> {
+	let config;
+	try {
+		config = readCliConfig(process.env, process.argv.slice(2));
+	} catch (error) {
+		if (error instanceof OptionError) {
+			console.error(`evergis-sandbox: ${error.message}\n\n${USAGE}`);
+			process.exit(2);
+		}
+		throw error;
+	}
+	if (config.help) {
+		console.log(USAGE);
+		return;
+	}
+	const sandbox = await startSandbox(config.options);
+	for (const line of describe(sandbox)) console.log(line);
+
+	let stopping = false;
+	const stop = (signal: string): void => {
+		if (stopping) return;
+		stopping = true;
+		console.log(`evergis-sandbox: ${signal}, stopping`);
+		sandbox.close().then(
+			() => process.exit(0),
+			(error: unknown) => {
+				console.error(error);
+				process.exit(1);
+			},
+		);
+	};
+	process.on('SIGINT', () => stop('SIGINT'));
+	process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+	console.error(`evergis-sandbox: ${(error as Error).message ?? String(error)}`);
+	process.exit(1);
+});

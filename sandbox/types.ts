@@ -1,0 +1,226 @@
+// Public types of the EverGIS sandbox. Other code (node tests, demo, benchmarks, e2e) depends on
+// exactly these names: change them only together with their users.
+
+export type RouteName =
+	| 'login'
+	| 'refreshToken'
+	| 'userInfo'
+	| 'upload'
+	| 'createTask'
+	| 'progress'
+	| 'taskInfo'
+	| 'cancel'
+	| 'layers'
+	| 'layer'
+	| 'tables';
+
+export const ROUTE_NAMES: readonly RouteName[] = [
+	'login',
+	'refreshToken',
+	'userInfo',
+	'upload',
+	'createTask',
+	'progress',
+	'taskInfo',
+	'cancel',
+	'layers',
+	'layer',
+	'tables',
+];
+
+export type FaultKind =
+	| '500'
+	| '502'
+	| '503'
+	| '504'
+	| '429'
+	| '419'
+	| 'reset'
+	| 'reset-after'
+	| '500-after'
+	| 'hang'
+	| 'html';
+
+export const FAULT_KINDS: readonly FaultKind[] = [
+	'500',
+	'502',
+	'503',
+	'504',
+	'429',
+	'419',
+	'reset',
+	'reset-after',
+	'500-after',
+	'hang',
+	'html',
+];
+
+export interface FaultRule {
+	/** Probability (0..1) that a request to the route gets a fault. */
+	rate: number;
+	/** The kinds to choose from (uniformly) when a fault fires. */
+	kinds: FaultKind[];
+}
+
+export interface SandboxUser {
+	username: string;
+	password: string;
+}
+
+export interface SandboxOptions {
+	port?: number;
+	host?: string;
+	prefix?: string;
+	users?: SandboxUser[];
+	tokenLifetimeMs?: number;
+	refreshTokenLifetimeMs?: number;
+	latencyMs?: number;
+	taskDurationMs?: number | null;
+	/** null (or leaving it out) = no timeout. */
+	taskTimeoutMs?: number | null;
+	filesTiedToSession?: boolean;
+	storageDir?: string;
+	/** null (or leaving it out) = no limit. */
+	maxUploadBytes?: number | null;
+	faults?: Partial<Record<RouteName, FaultRule>>;
+	seed?: number;
+	log?: (line: string) => void;
+	/** Not in the original brief: rewrite this JSON file with {stats, tasks, uploads} on changes. */
+	statsFile?: string;
+}
+
+/** The options in force: every knob has a value (optional ones may be undefined). */
+export interface ResolvedOptions {
+	port: number;
+	host: string;
+	prefix: string;
+	users: SandboxUser[];
+	tokenLifetimeMs: number;
+	refreshTokenLifetimeMs: number;
+	latencyMs: number;
+	taskDurationMs: number | null;
+	taskTimeoutMs: number | undefined;
+	filesTiedToSession: boolean;
+	storageDir: string;
+	maxUploadBytes: number | undefined;
+	faults: Partial<Record<RouteName, FaultRule>>;
+	seed: number;
+	log: ((line: string) => void) | undefined;
+	statsFile: string | undefined;
+}
+
+export type TaskStatus =
+	| 'Scheduled'
+	| 'Planning'
+	| 'Executing'
+	| 'Completed'
+	| 'Failed'
+	| 'Canceled'
+	| 'Timeout'
+	| 'Error'
+	| 'Interrupted';
+
+export type FinishStatus = 'Completed' | 'Failed' | 'Timeout' | 'Error' | 'Interrupted';
+
+export const FINISH_STATUSES: readonly FinishStatus[] = [
+	'Completed',
+	'Failed',
+	'Timeout',
+	'Error',
+	'Interrupted',
+];
+
+export interface StepResult {
+	stepName: null;
+	inputSource: null;
+	outSource: null;
+	startedTime: string | null;
+	endedTime: string | null;
+	batchErrors: string[] | null;
+	batchCount: number;
+	inputObjectCount: number;
+	errorCount: number;
+	outputObjectCount: number;
+	resultDetails: Record<string, number> | null;
+}
+
+export interface TaskResult {
+	message: string | null;
+	stepResults: StepResult[] | null;
+	inputObjectCount: number;
+	errorCount: number;
+	outputObjectCount: number;
+}
+
+export interface TaskRecord {
+	id: string;
+	owner: string;
+	type: 'tiling';
+	/** The request body as sent. */
+	body: Record<string, unknown>;
+	status: TaskStatus;
+	/** ISO date-times. */
+	createdAt: string;
+	startedAt?: string;
+	endedAt?: string;
+	taskResult: TaskResult | null;
+}
+
+export interface UploadRecord {
+	fileId: string;
+	owner: string;
+	size: number;
+	sha256: string;
+	/** ISO date-time. */
+	storedAt: string;
+	/** Login session id (the JWT's `sid`) the file was uploaded under. */
+	session: string;
+	/** True when this store replaced a file of the same name (rewrite=true). */
+	overwrote: boolean;
+}
+
+export interface AttributeDefinition {
+	type: string;
+	alias?: string | null;
+}
+
+export interface RasterRecord {
+	fileId: string;
+	attributes: Record<string, unknown>;
+	tiles: number;
+	taskId: string;
+}
+
+export interface CatalogRecord {
+	name: string;
+	alias: string;
+	owner: string;
+	attributes: Record<string, AttributeDefinition>;
+	rasters: RasterRecord[];
+}
+
+export type StatsRouteName = RouteName | 'unknown';
+
+export interface SandboxStats {
+	requests: Record<StatsRouteName, number>;
+	faults: Record<RouteName, number>;
+	logins: number;
+	uploadsStored: number;
+	tasksCreated: number;
+}
+
+export interface Sandbox {
+	url: string;
+	origin: string;
+	options: ResolvedOptions;
+	setOptions(patch: Partial<SandboxOptions>): void;
+	failNext(route: RouteName, kind: FaultKind, count?: number): void;
+	stats(): SandboxStats;
+	resetStats(): void;
+	tasks(): TaskRecord[];
+	uploads(): UploadRecord[];
+	issuedSecrets(): string[];
+	catalog(name: string): CatalogRecord | undefined;
+	finishTask(id: string, status: FinishStatus, message?: string): void;
+	close(): Promise<void>;
+}
