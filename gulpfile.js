@@ -2,7 +2,7 @@ const { src, dest } = require('gulp');
 
 // tsc compiles the TypeScript; n8n also needs the node and credential icons beside the compiled files.
 function copyIcons() {
-	return src(['nodes/**/*.svg', 'credentials/**/*.svg'], { base: '.', encoding: false }).pipe(dest('dist'));
+	return src(['icons/**/*.svg', 'nodes/**/*.svg', 'credentials/**/*.svg'], { base: '.', encoding: false }).pipe(dest('dist'));
 }
 
 exports['build:icons'] = copyIcons;

@@ -1,0 +1,107 @@
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestRequest,
+	ICredentialType,
+	IHttpRequestHelper,
+	IHttpRequestOptions,
+	Icon,
+	INodeProperties,
+} from 'n8n-workflow';
+
+import { logIn } from '../nodes/EverGis/transport/login';
+
+/**
+ * EverGIS logs in with a username and password and answers a JWT that lives about ten minutes.
+ * n8n keeps that token in the hidden, expirable `token` field: it logs in (preAuthentication)
+ * when the field is empty and again when a request answers 401, 403 or 419.
+ */
+export class EverGisApi implements ICredentialType {
+	name = 'everGisApi';
+
+	displayName = 'EverGIS API';
+
+	icon: Icon = { light: 'file:../icons/evergis.svg', dark: 'file:../icons/evergis.dark.svg' };
+
+	documentationUrl = 'https://github.com/evergis-community/n8n-nodes-evergis#credentials';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Host',
+			name: 'host',
+			type: 'string',
+			default: 'https://evergis.ru/sp',
+			placeholder: 'https://evergis.ru/sp',
+			required: true,
+			description:
+				'Base URL of the EverGIS API, including its prefix (/sp on evergis.ru). Self-hosted: e.g. https://gis.example.com/sp.',
+		},
+		{
+			displayName: 'Username',
+			name: 'username',
+			type: 'string',
+			default: '',
+			required: true,
+		},
+		{
+			displayName: 'Password',
+			name: 'password',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+		},
+		{
+			displayName: 'Ignore SSL Issues (Insecure)',
+			name: 'ignoreSslIssues',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to connect even if the TLS certificate cannot be verified (e.g. a self-signed certificate on a self-hosted server)',
+		},
+		{
+			displayName: 'Token',
+			name: 'token',
+			type: 'hidden',
+			typeOptions: { expirable: true, password: true },
+			default: '',
+		},
+	];
+
+	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
+		const token = await logIn(this.helpers, {
+			host: credentials.host as string,
+			username: credentials.username as string,
+			password: credentials.password as string,
+			ignoreSslIssues: credentials.ignoreSslIssues === true,
+		});
+		return { token };
+	}
+
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
+		const token = String(credentials.token ?? '');
+		return {
+			...requestOptions,
+			headers: {
+				...requestOptions.headers,
+				// The official SDK sends the Bearer header; the docs' sessions carry the jwt cookie. Both, so either works.
+				Authorization: `Bearer ${token}`,
+				Cookie: `jwt=${token}`,
+			},
+			skipSslCertificateValidation:
+				requestOptions.skipSslCertificateValidation === true ||
+				credentials.ignoreSslIssues === true,
+		};
+	}
+
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.host.trim().replace(/\\/+$/, "")}}',
+			url: '=/account/{{encodeURIComponent($credentials.username.trim())}}',
+			method: 'GET',
+			skipSslCertificateValidation: '={{$credentials.ignoreSslIssues}}',
+		},
+	};
+}

@@ -1,0 +1,58 @@
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import * as file from './actions/file';
+import * as raster from './actions/raster';
+import { router } from './actions/router';
+import * as task from './actions/task';
+import { searchCatalogs } from './methods/listSearch';
+import { getCatalogAttributes } from './methods/loadOptions';
+
+export class EverGisTiling implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'EverGIS Tiling',
+		name: 'everGisTiling',
+		icon: { light: 'file:../../icons/evergis.svg', dark: 'file:../../icons/evergis.dark.svg' },
+		group: ['output'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		description:
+			'Load GeoTIFFs and other rasters into EverGIS raster catalogs, and follow the tiling tasks',
+		defaults: { name: 'EverGIS Tiling' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'everGisApi', required: true }],
+		properties: [
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'File', value: 'file' },
+					{ name: 'Raster', value: 'raster' },
+					{ name: 'Task', value: 'task' },
+				],
+				default: 'raster',
+			},
+			...raster.description,
+			...task.description,
+			...file.description,
+		],
+	};
+
+	methods = {
+		listSearch: { searchCatalogs },
+		loadOptions: { getCatalogAttributes },
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
+}

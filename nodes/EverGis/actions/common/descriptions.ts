@@ -1,0 +1,51 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+/** Fields that several operations share. */
+
+export const taskIdField: INodeProperties = {
+	displayName: 'Task ID',
+	name: 'taskId',
+	type: 'string',
+	default: '',
+	required: true,
+	placeholder: 'e.g. 91126928-4189-4c20-890a-fc5c56001d26',
+	description: 'ID of the EverGIS scheduler task, e.g. the taskId output of Upload to Catalog',
+};
+
+export const pollIntervalOption: INodeProperties = {
+	displayName: 'Poll Interval (Seconds)',
+	name: 'pollInterval',
+	type: 'number',
+	typeOptions: { minValue: 1 },
+	default: 5,
+	description: 'How often to ask EverGIS for the progress of each task while waiting',
+};
+
+export const timeoutOption: INodeProperties = {
+	displayName: 'Timeout (Seconds)',
+	name: 'timeout',
+	type: 'number',
+	typeOptions: { minValue: 1 },
+	default: 3600,
+	description:
+		'How long to wait for a task before the item fails with a timeout error. The task itself keeps running on EverGIS.',
+};
+
+export const failedTasksOption: INodeProperties = {
+	displayName: 'Output Failed Tasks as Items',
+	name: 'outputFailedTasks',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether a task that ends Failed, Canceled, Timeout, Error or Interrupted becomes a normal output item (with its status and message) instead of an error of the item',
+};
+
+export const concurrencyOption: INodeProperties = {
+	displayName: 'Concurrency',
+	name: 'concurrency',
+	type: 'number',
+	typeOptions: { minValue: 1, maxValue: 32 },
+	default: 4,
+	description:
+		'How many items are processed at the same time (uploads and task requests). Waiting for tasks does not count against it.',
+};

@@ -1,0 +1,34 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
+
+import type { TaskProgress } from '../model/task';
+import type { WaitRequest } from '../transport/waiter';
+
+/**
+ * A task the item started (or names) and that the node waits for. The router hands every one to
+ * the single wait loop and turns the outcome into the item's output.
+ */
+export interface PendingTask {
+	wait: WaitRequest;
+	/** The output item for the finished task; throws to fail the item (a Failed task, say). */
+	finish: (progress: TaskProgress) => INodeExecutionData;
+	/** What an error item for this task carries besides the error (task ID, files, ...). */
+	context: IDataObject;
+}
+
+export interface ItemResult {
+	/** Output for this item now (pairedItem is set by the router). */
+	items?: INodeExecutionData[];
+	/** Tasks whose end gives more output, in order, after `items`. */
+	pending?: PendingTask[];
+}
+
+export interface Operation {
+	description: INodeProperties[];
+	/** The work for one item. Runs concurrently with other items; waiting happens outside. */
+	execute: (this: IExecuteFunctions, itemIndex: number) => Promise<ItemResult>;
+}

@@ -1,0 +1,181 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { isConfigurationError } from './host';
+
+/**
+ * What a failed request tells us, dug out of whatever n8n threw (a NodeApiError around an axios
+ * error, a bare axios error, a Node system error). Only these facts travel on: never the request,
+ * whose headers hold the token and whose login body holds the password.
+ */
+export interface FailureFacts {
+	/** HTTP status when the server (or a proxy) answered. */
+	status?: number;
+	/** Network error code, e.g. ECONNRESET, ECONNREFUSED, ENOTFOUND, ETIMEDOUT. */
+	code?: string;
+	body?: unknown;
+	headers?: IDataObject;
+	/** The server's Retry-After, in milliseconds. */
+	retryAfterMs?: number;
+	timedOut: boolean;
+	canceled: boolean;
+	/** Logging in failed because of what the user configured (wrong password, bad Host, ...). */
+	configuration?: { message: string; description: string };
+}
+
+interface ErrorLike {
+	name?: unknown;
+	message?: unknown;
+	code?: unknown;
+	httpCode?: unknown;
+	cause?: unknown;
+	response?: { status?: unknown; data?: unknown; body?: unknown; headers?: unknown };
+}
+
+function chainOf(error: unknown): ErrorLike[] {
+	const chain: ErrorLike[] = [];
+	let current: unknown = error;
+	while (current && typeof current === 'object' && chain.length < 6) {
+		chain.push(current as ErrorLike);
+		current = (current as ErrorLike).cause;
+	}
+	return chain;
+}
+
+export function factsOf(error: unknown): FailureFacts {
+	const facts: FailureFacts = { timedOut: false, canceled: false };
+	for (const link of chainOf(error)) {
+		const response = link.response;
+		if (facts.status === undefined && response && typeof response === 'object') {
+			const status = Number(response.status);
+			if (Number.isInteger(status) && status > 0) {
+				facts.status = status;
+				facts.body = response.data ?? response.body;
+				facts.headers = (response.headers ?? {}) as IDataObject;
+			}
+		}
+		if (
+			facts.code === undefined &&
+			typeof link.code === 'string' &&
+			/^[A-Z][A-Z0-9_]{2,}$/.test(link.code)
+		) {
+			facts.code = link.code;
+		}
+		const configured: unknown = link;
+		if (!facts.configuration && isConfigurationError(configured)) {
+			facts.configuration = {
+				message: configured.message,
+				description: configured.description ?? '',
+			};
+		}
+		const name = typeof link.name === 'string' ? link.name : '';
+		const message = typeof link.message === 'string' ? link.message : '';
+		if (name === 'AbortError' || name === 'CanceledError' || link.code === 'ERR_CANCELED') {
+			facts.canceled = true;
+		}
+		if (
+			link.code === 'ECONNABORTED' ||
+			link.code === 'ETIMEDOUT' ||
+			/^timeout of \d+ms exceeded/.test(message)
+		) {
+			facts.timedOut = true;
+		}
+	}
+	if (facts.status === undefined) {
+		for (const link of chainOf(error)) {
+			const status = Number(link.httpCode);
+			if (Number.isInteger(status) && status >= 100) {
+				facts.status = status;
+				break;
+			}
+		}
+	}
+	facts.retryAfterMs = parseRetryAfter(facts.headers?.['retry-after']);
+	return facts;
+}
+
+export function parseRetryAfter(value: unknown): number | undefined {
+	if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+	const seconds = Number(value);
+	if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+	const date = Date.parse(String(value));
+	return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+export function isHtmlAnswer(headers: unknown, body: unknown): boolean {
+	const contentType =
+		headers && typeof headers === 'object'
+			? String((headers as IDataObject)['content-type'] ?? '')
+			: '';
+	if (/text\/html/i.test(contentType)) return true;
+	return typeof body === 'string' && /^\s*<(!doctype|html|head|body|\?xml)/i.test(body);
+}
+
+/** The server's own words, from the error shapes EverGIS and its proxies use; short and single-line. */
+export function serverMessage(body: unknown): string | undefined {
+	let text: unknown;
+	if (body && typeof body === 'object' && !Array.isArray(body)) {
+		const data = body as IDataObject;
+		const nested =
+			data.error && typeof data.error === 'object' ? (data.error as IDataObject) : undefined;
+		text =
+			data.message ??
+			data.detail ??
+			data.title ??
+			nested?.message ??
+			(typeof data.error === 'string' ? data.error : undefined);
+		if (!text && data.errors && typeof data.errors === 'object') {
+			text = Object.values(data.errors as IDataObject)
+				.flat()
+				.filter((entry) => typeof entry === 'string')
+				.join('; ');
+		}
+	} else if (typeof body === 'string' && !isHtmlAnswer({}, body)) {
+		text = body;
+	}
+	if (typeof text !== 'string') return undefined;
+	const line = text.replace(/\s+/g, ' ').trim();
+	if (line === '') return undefined;
+	return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
+const NETWORK_WORDS: Record<string, string> = {
+	ENOTFOUND: 'the host name could not be resolved (DNS)',
+	EAI_AGAIN: 'the host name could not be resolved right now (DNS)',
+	ECONNREFUSED: 'nothing accepts connections there (connection refused)',
+	ECONNRESET: 'the connection was reset',
+	EPIPE: 'the connection was closed while sending',
+	EHOSTUNREACH: 'the host is unreachable',
+	ENETUNREACH: 'the network is unreachable',
+	CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+	DEPTH_ZERO_SELF_SIGNED_CERT: 'it uses a self-signed TLS certificate',
+	SELF_SIGNED_CERT_IN_CHAIN: 'its TLS certificate chain holds a self-signed certificate',
+	UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate cannot be verified',
+	ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate is for another host name',
+};
+
+/** A sentence for a request that got no HTTP answer at all. */
+export function describeUnreachable(
+	facts: FailureFacts,
+	host: string,
+	timeoutMs?: number,
+): { message: string; description: string } {
+	const code = facts.code;
+	if (facts.timedOut) {
+		return {
+			message: `no answer within ${Math.round((timeoutMs ?? 0) / 1000)} s`,
+			description: `Check that ${host} is reachable from the n8n server (proxy, firewall) and that EverGIS is up.`,
+		};
+	}
+	if (code && /CERT|SELF_SIGNED|SIGNATURE/.test(code)) {
+		return {
+			message: NETWORK_WORDS[code] ?? 'its TLS certificate was rejected',
+			description:
+				"Give n8n the certificate authority (NODE_EXTRA_CA_CERTS), or turn on 'Ignore SSL Issues' in the credentials if you trust this server." +
+				` (${code})`,
+		};
+	}
+	return {
+		message: code ? (NETWORK_WORDS[code] ?? 'the connection failed') : 'the connection failed',
+		description: `Check Host in the EverGIS API credentials (${host}) and that the n8n server can reach it.${code ? ` (${code})` : ''}`,
+	};
+}

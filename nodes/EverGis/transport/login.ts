@@ -1,0 +1,112 @@
+import type { IDataObject, IHttpRequestHelper, IN8nHttpFullResponse } from 'n8n-workflow';
+
+import { describeUnreachable, factsOf, isHtmlAnswer, serverMessage } from './failure';
+import { configurationError, normalizeHost } from './host';
+
+const LOGIN_TIMEOUT_MS = 30_000;
+
+export interface LoginCredentials {
+	host: string;
+	username: string;
+	password: string;
+	ignoreSslIssues?: boolean;
+}
+
+/**
+ * Logs in as the EverGIS docs describe (`POST {host}/account/login`) and returns the JWT.
+ * Used only by the credentials' preAuthentication: n8n calls it when the stored token is empty
+ * or a request answered 401/403/419, and stores what it returns in the hidden `token` field.
+ * Every error it throws names the user and host but never the password or a token.
+ */
+export async function logIn(helpers: IHttpRequestHelper['helpers'], credentials: LoginCredentials) {
+	const host = normalizeHost(credentials.host);
+	const username = String(credentials.username ?? '').trim();
+	if (username === '' || !credentials.password) {
+		throw configurationError(
+			'The EverGIS credentials have no username or password',
+			'Fill in Username and Password in the EverGIS API credentials.',
+		);
+	}
+	// preAuthentication runs without a node, so there is no NodeApiError to build here: a failed
+	// connection becomes a configuration error after the catch. The error object of a failed
+	// request carries the request, the password included, so only its facts leave this function.
+	let response: IN8nHttpFullResponse | undefined;
+	let failure: unknown;
+	try {
+		response = (await helpers.httpRequest({
+			method: 'POST',
+			url: `${host}/account/login`,
+			body: { username, password: credentials.password },
+			json: true,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			disableFollowRedirect: true,
+			skipSslCertificateValidation: credentials.ignoreSslIssues === true,
+			timeout: LOGIN_TIMEOUT_MS,
+		})) as IN8nHttpFullResponse;
+	} catch (error) {
+		failure = error;
+	}
+	if (response === undefined) {
+		const { message, description } = describeUnreachable(factsOf(failure), host, LOGIN_TIMEOUT_MS);
+		throw configurationError(`Could not log in to EverGIS at ${host}: ${message}`, description);
+	}
+	return tokenFromLoginAnswer(response, host, username);
+}
+
+/** Reads the JWT from the login answer: the JSON `token`, or the `jwt` cookie when the body lacks it. */
+export function tokenFromLoginAnswer(
+	response: IN8nHttpFullResponse,
+	host: string,
+	username: string,
+): string {
+	const status = response.statusCode;
+	const where = `for '${username}' at ${host}`;
+	if (isHtmlAnswer(response.headers, response.body)) {
+		throw configurationError(
+			`EverGIS login ${where} answered with an HTML page (HTTP ${status}), not the EverGIS API`,
+			'Host must be the base URL of the API, including its prefix (e.g. https://evergis.ru/sp), ' +
+				'not the address of the web client or of a proxy error page.',
+		);
+	}
+	if (status === 401 || status === 403) {
+		throw configurationError(
+			`EverGIS rejected the login ${where} (HTTP ${status})`,
+			'Check Username and Password in the EverGIS API credentials.',
+		);
+	}
+	if (status === 404 || status === 405) {
+		throw configurationError(
+			`No EverGIS API answers at ${host}/account/login (HTTP ${status})`,
+			'Check that Host includes the API prefix, e.g. https://evergis.ru/sp rather than https://evergis.ru.',
+		);
+	}
+	if (status < 200 || status >= 300) {
+		const said = serverMessage(response.body);
+		throw configurationError(
+			`EverGIS could not log in ${where} (HTTP ${status}${said ? `: ${said}` : ''})`,
+			status >= 500 || status === 429 || status === 419
+				? 'The server, or a proxy in front of it, is busy or failing. Try again later.'
+				: 'Check Host, Username and Password in the EverGIS API credentials.',
+		);
+	}
+	const body = response.body as IDataObject | undefined;
+	if (body && typeof body === 'object' && typeof body.token === 'string' && body.token !== '') {
+		return body.token;
+	}
+	const cookie = jwtFromSetCookie(response.headers?.['set-cookie']);
+	if (cookie) return cookie;
+	throw configurationError(
+		`EverGIS accepted the login ${where} but sent no token`,
+		"The answer had neither a 'token' field nor a 'jwt' cookie. Check that Host points at the EverGIS API.",
+	);
+}
+
+function jwtFromSetCookie(header: unknown): string | undefined {
+	const lines = Array.isArray(header) ? header : typeof header === 'string' ? [header] : [];
+	for (const line of lines) {
+		const match = /^\s*jwt=([^;]+)/.exec(String(line));
+		if (match && match[1] !== '') return decodeURIComponent(match[1]);
+	}
+	return undefined;
+}

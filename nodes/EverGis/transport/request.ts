@@ -1,0 +1,195 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	IN8nHttpFullResponse,
+	IPollFunctions,
+} from 'n8n-workflow';
+
+import { jwtExpiresAt } from '../model/jwt';
+import type { RequestPurpose } from './errors';
+import { apiError } from './errors';
+import { factsOf, isHtmlAnswer } from './failure';
+import { normalizeHost } from './host';
+import type { RequestKind } from './retry';
+import { withRetries } from './retry';
+
+export type EverGisFunctions = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
+
+export const CREDENTIAL_TYPE = 'everGisApi';
+
+/** n8n logs in again and resends once when a request answers one of these. */
+const TOKEN_EXPIRED_STATUS = [401, 403, 419];
+
+const READ_TIMEOUT_MS = 60_000;
+
+export interface EverGisRequest extends RequestPurpose {
+	method: IHttpRequestMethods;
+	/** Appended to the Host of the credentials, e.g. `/scheduler/tasks`. */
+	path: string;
+	qs?: IDataObject;
+	/** A JSON body, or a factory that makes a fresh multipart body for every attempt. */
+	body?: IDataObject | (() => FormData);
+	/** Per-attempt timeout; none for uploads (a 2 GiB file takes as long as it takes). */
+	timeoutMs?: number | null;
+	/** 1 = no retries (the caller's own loop retries, e.g. the wait loop). */
+	maxAttempts?: number;
+}
+
+interface Session {
+	host: string;
+	username: string;
+	/** Password and every token seen: scrubbed from errors. */
+	secrets: Set<string>;
+	/** Until when the stored token is known to be good (its JWT exp). */
+	validUntil: number;
+	renewing?: Promise<void>;
+}
+
+const sessions = new WeakMap<object, Promise<Session>>();
+
+/**
+ * The one function that talks to EverGIS. It knows the base URL and the credential, keeps the
+ * token fresh for a batch of concurrent requests, applies the retry policy and turns failures into
+ * errors that say what happened. Every other module calls this.
+ */
+export async function everGisRequest<T>(
+	this: EverGisFunctions,
+	request: EverGisRequest,
+): Promise<T> {
+	const session = await sessionOf(this);
+	await keepTokenFresh(this, session);
+	return await send<T>(this, session, request);
+}
+
+async function sessionOf(context: EverGisFunctions): Promise<Session> {
+	let session = sessions.get(context);
+	if (!session) {
+		session = (async () => {
+			const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+			return {
+				host: normalizeHost(credentials.host),
+				username: String(credentials.username ?? '').trim(),
+				secrets: new Set([credentials.password, credentials.token].map(String).filter(Boolean)),
+				validUntil: 0,
+			};
+		})();
+		sessions.set(context, session);
+		session.catch(() => sessions.delete(context));
+	}
+	return await session;
+}
+
+/**
+ * n8n renews the token only after a request answers 401. When many requests go out at once
+ * (a batch of uploads, a poll over many tasks) each of them would log in. So, before a request,
+ * if the stored token is missing or past its `exp`, one cheap request (the user's own account)
+ * goes first and takes the 401 and the login for all of them; the others wait for it.
+ */
+async function keepTokenFresh(context: EverGisFunctions, session: Session): Promise<void> {
+	if (Date.now() < session.validUntil) return;
+	session.renewing ??= (async () => {
+		try {
+			let expiresAt = await storedTokenExpiry(context, session);
+			if (expiresAt === undefined || expiresAt <= Date.now() + 2_000) {
+				await send(context, session, {
+					method: 'GET',
+					path: `/account/${encodeURIComponent(session.username)}`,
+					action: 'logging in',
+					kind: 'read',
+				});
+				expiresAt = await storedTokenExpiry(context, session);
+			}
+			// A token without a readable exp (or a server clock ahead of ours) is checked again in a minute.
+			session.validUntil =
+				expiresAt !== undefined && expiresAt > Date.now() ? expiresAt - 2_000 : Date.now() + 60_000;
+		} finally {
+			session.renewing = undefined;
+		}
+	})();
+	await session.renewing;
+}
+
+async function storedTokenExpiry(context: EverGisFunctions, session: Session) {
+	const { token } = await context.getCredentials(CREDENTIAL_TYPE);
+	if (typeof token === 'string' && token !== '') session.secrets.add(token);
+	return jwtExpiresAt(token);
+}
+
+function cancelSignal(context: EverGisFunctions): AbortSignal | undefined {
+	return 'getExecutionCancelSignal' in context ? context.getExecutionCancelSignal() : undefined;
+}
+
+async function send<T>(
+	context: EverGisFunctions,
+	session: Session,
+	request: EverGisRequest,
+): Promise<T> {
+	const timeoutMs = request.timeoutMs === undefined ? READ_TIMEOUT_MS : request.timeoutMs;
+	const multipart = typeof request.body === 'function';
+	const outcome = await withRetries(
+		request.kind,
+		async () => {
+			const options: IHttpRequestOptions = {
+				method: request.method,
+				url: `${session.host}${request.path}`,
+				qs: request.qs,
+				body: typeof request.body === 'function' ? request.body() : request.body,
+				headers: { Accept: multipart ? '*/*' : 'application/json' },
+				json: !multipart,
+				returnFullResponse: true,
+				// axios keeps a copy of the whole body to replay it on a redirect: never for an upload.
+				disableFollowRedirect: multipart || undefined,
+				...(timeoutMs !== null ? { timeout: timeoutMs } : {}),
+			};
+			const response = (await context.helpers.httpRequestWithAuthentication.call(
+				context,
+				CREDENTIAL_TYPE,
+				options,
+				{ preAuthenticationRetryStatusCode: TOKEN_EXPIRED_STATUS },
+			)) as IN8nHttpFullResponse;
+			if (isHtmlAnswer(response.headers, response.body)) {
+				// A web client or proxy page with 200: treat it as the failure it is.
+				throw Object.assign(new Error('HTML answer'), {
+					response: { status: response.statusCode, data: response.body, headers: response.headers },
+				});
+			}
+			return parseBody(response.body) as T;
+		},
+		{
+			signal: cancelSignal(context),
+			facts: factsOf,
+			maxAttempts: request.maxAttempts,
+			onRetry: (attempt, delayMs, facts) =>
+				context.logger.debug(`EverGIS: ${request.action} failed, retrying`, {
+					attempt,
+					delayMs,
+					status: facts.status,
+					code: facts.code,
+				}),
+		},
+	);
+	if (outcome.ok) return outcome.value;
+	throw apiError(context.getNode(), outcome.facts, request, {
+		host: session.host,
+		attempts: outcome.attempts,
+		timeoutMs: timeoutMs ?? undefined,
+		secrets: [...session.secrets],
+	});
+}
+
+/** Upload answers come back as text (the request is multipart, not JSON). */
+function parseBody(body: unknown): unknown {
+	if (typeof body !== 'string') return body;
+	const text = body.trim();
+	if (text === '') return {};
+	try {
+		return JSON.parse(text);
+	} catch {
+		return body;
+	}
+}
+
+export type { RequestKind };

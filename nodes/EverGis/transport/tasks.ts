@@ -1,0 +1,94 @@
+import type { IDataObject } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import type { CreatedTask, TaskInfo, TaskProgress } from '../model/task';
+import type { TilingBody } from '../model/tilingBody';
+import type { EverGisFunctions } from './request';
+import { everGisRequest } from './request';
+
+/** The scheduler endpoints. Paths and bodies as in the EverGIS docs (scheduler/index.md, tiling.md). */
+
+function unknownTask(taskId: string) {
+	return {
+		message: `EverGIS has no task '${taskId}'`,
+		description:
+			'Check the task ID. EverGIS shows a user only their own tasks, so check also that the credentials belong to the user who started it.',
+	};
+}
+
+export async function createTilingTask(
+	this: EverGisFunctions,
+	body: TilingBody,
+	itemIndex?: number,
+): Promise<CreatedTask> {
+	const created = await everGisRequest.call(this, {
+		method: 'POST',
+		path: '/scheduler/tasks',
+		qs: { type: 'tiling' },
+		body: body as unknown as IDataObject,
+		kind: 'create',
+		action: `creating the tiling task for catalog '${body.target.serviceName}'`,
+		itemIndex,
+		badRequestHint:
+			'EverGIS checked the task and refused it: the message says which field. Check the catalog name, the attributes and that the files were uploaded.',
+	});
+	const taskId = (created as IDataObject)?.taskId;
+	if (typeof taskId !== 'string' || taskId === '') {
+		const message = 'EverGIS accepted the tiling task but its answer has no taskId';
+		throw new NodeApiError(
+			this.getNode(),
+			{ message },
+			{
+				message,
+				description: `The answer was: ${JSON.stringify(created).slice(0, 200)}. Check that Host points at the EverGIS API.`,
+				itemIndex,
+			},
+		);
+	}
+	return created as CreatedTask;
+}
+
+export async function getTaskProgress(
+	this: EverGisFunctions,
+	taskId: string,
+	options: { itemIndex?: number; maxAttempts?: number; timeoutMs?: number } = {},
+): Promise<TaskProgress> {
+	return (await everGisRequest.call(this, {
+		method: 'GET',
+		path: `/scheduler/tasks/${encodeURIComponent(taskId)}/progress`,
+		kind: 'read',
+		action: `reading the progress of task ${taskId}`,
+		notFound: unknownTask(taskId),
+		...options,
+	})) as TaskProgress;
+}
+
+export async function getTaskInfo(
+	this: EverGisFunctions,
+	taskId: string,
+	itemIndex?: number,
+): Promise<TaskInfo> {
+	return (await everGisRequest.call(this, {
+		method: 'GET',
+		path: `/scheduler/${encodeURIComponent(taskId)}`,
+		kind: 'read',
+		action: `reading task ${taskId}`,
+		notFound: unknownTask(taskId),
+		itemIndex,
+	})) as TaskInfo;
+}
+
+export async function cancelTask(
+	this: EverGisFunctions,
+	taskId: string,
+	itemIndex?: number,
+): Promise<TaskProgress> {
+	return (await everGisRequest.call(this, {
+		method: 'POST',
+		path: `/scheduler/tasks/${encodeURIComponent(taskId)}/cancel`,
+		kind: 'cancel',
+		action: `canceling task ${taskId}`,
+		notFound: unknownTask(taskId),
+		itemIndex,
+	})) as TaskProgress;
+}

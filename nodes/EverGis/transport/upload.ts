@@ -1,0 +1,77 @@
+import type { IDataObject } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import type { EverGisFunctions } from './request';
+import { everGisRequest } from './request';
+
+/** A file to put into EverGIS's temporary storage, read anew for every attempt. */
+export interface UploadSource {
+	/** The name EverGIS stores it under (the `fileId` a task then refers to). */
+	uploadName: string;
+	size: number;
+	mimeType: string;
+	open: () => Promise<AsyncIterable<Uint8Array>>;
+}
+
+export interface UploadedFile {
+	fileId: string;
+	url: string | null;
+}
+
+/**
+ * A File whose content is streamed from its source when the request is sent, instead of being
+ * held in memory. FormData and axios only read `name`, `type`, `size` and `stream()`, so a 2 GiB
+ * GeoTIFF in n8n's filesystem binary mode goes out in chunks. Each `stream()` opens the source
+ * again, so n8n can resend the body after renewing the token.
+ */
+class StreamedFile extends File {
+	constructor(source: UploadSource) {
+		super([], source.uploadName, { type: source.mimeType || 'application/octet-stream' });
+		Object.defineProperties(this, {
+			size: { value: source.size },
+			stream: {
+				value: () =>
+					(async function* () {
+						yield* await source.open();
+					})(),
+			},
+		});
+	}
+}
+
+/** `POST {host}/upload/file`, multipart with `file` and `rewrite=true`, as data_upload.md shows. */
+export async function uploadToTemporaryStorage(
+	this: EverGisFunctions,
+	source: UploadSource,
+	itemIndex?: number,
+): Promise<UploadedFile> {
+	const answer = (await everGisRequest.call(this, {
+		method: 'POST',
+		path: '/upload/file',
+		body: () => {
+			const form = new FormData();
+			// Names are unique per upload unless the user keeps the original ones, so overwriting
+			// only ever replaces this same file when an attempt is repeated.
+			form.append('rewrite', 'true');
+			form.append('file', new StreamedFile(source));
+			return form;
+		},
+		kind: 'upload',
+		timeoutMs: null,
+		action: `uploading '${source.uploadName}' (${source.size} bytes)`,
+		itemIndex,
+	})) as IDataObject;
+	if (typeof answer?.fileId !== 'string' || answer.fileId === '') {
+		const message = `EverGIS accepted '${source.uploadName}' but its answer has no fileId`;
+		throw new NodeApiError(
+			this.getNode(),
+			{ message },
+			{
+				message,
+				description: `The answer was: ${JSON.stringify(answer).slice(0, 200)}. Check that Host points at the EverGIS API.`,
+				itemIndex,
+			},
+		);
+	}
+	return { fileId: answer.fileId, url: typeof answer.url === 'string' ? answer.url : null };
+}

@@ -1,0 +1,292 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialType,
+	IDataObject,
+	INode,
+	INodeExecutionData,
+	INodeType,
+	INodeTypes,
+	IRun,
+	IVersionedNodeType,
+	IWorkflowBase,
+	IWorkflowExecuteAdditionalData,
+	WorkflowExecuteMode,
+} from 'n8n-workflow';
+import { Workflow } from 'n8n-workflow';
+
+import { EverGisApi } from '../../credentials/EverGisApi.credentials';
+import { EverGisTiling } from '../../nodes/EverGis/EverGisTiling.node';
+import { EverGisTilingTrigger } from '../../nodes/EverGis/EverGisTilingTrigger.node';
+import { TestCredentialsHelper } from './credentialsHelper';
+import { FileItems, ManualTrigger } from './testNodes';
+
+/**
+ * Runs workflows through n8n's real execution engine (n8n-core's WorkflowExecute, the node
+ * execution contexts, n8n's request helpers and its binary data service in filesystem mode),
+ * in this process. Used by the engine tests, the fault suite, the demo and the benchmarks.
+ */
+
+export interface LogLine {
+	level: string;
+	message: string;
+	metadata?: unknown;
+}
+
+export interface WorkflowSpec {
+	name?: string;
+	nodes: Array<
+		Omit<INode, 'id' | 'position' | 'typeVersion'> &
+			Partial<Pick<INode, 'id' | 'position' | 'typeVersion'>>
+	>;
+	connections: IWorkflowBase['connections'];
+	staticData?: IDataObject;
+}
+
+export interface RunResult {
+	run: IRun;
+	/** Items of a node's first output in its last run. */
+	output(nodeName: string): INodeExecutionData[];
+	/** The workflow error, if the run failed. */
+	error?: Error & { description?: string; itemIndex?: number; context?: IDataObject };
+	durationMs: number;
+}
+
+const CREDENTIAL_TYPE = 'everGisApi';
+
+type Core = typeof import('n8n-core');
+type Di = typeof import('@n8n/di');
+type BackendCommon = typeof import('@n8n/backend-common');
+
+let shared: Promise<{ core: Core; di: Di; folder: string }> | undefined;
+
+/** n8n-core reads its folders from the environment once, so one folder serves the whole process. */
+async function loadCore() {
+	shared ??= (async () => {
+		const folder = mkdtempSync(join(tmpdir(), 'evergis-engine-'));
+		process.env.N8N_USER_FOLDER = folder;
+		process.env.N8N_DEFAULT_BINARY_DATA_MODE ??= 'filesystem';
+		process.env.N8N_BINARY_DATA_STORAGE_PATH = join(folder, 'binary');
+		process.env.N8N_ENCRYPTION_KEY ??= 'evergis-tests-encryption-key';
+		process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
+		const di: Di = await import('@n8n/di');
+		const core: Core = await import('n8n-core');
+		const backend: BackendCommon = await import('@n8n/backend-common');
+		di.Container.set(
+			backend.Logger,
+			captureLogger as unknown as InstanceType<BackendCommon['Logger']>,
+		);
+		const binary = di.Container.get(core.BinaryDataService);
+		await binary.init();
+		process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
+		return { core, di, folder };
+	})();
+	return await shared;
+}
+
+/** Every log line any node or n8n-core wrote, for the secret scan. */
+export const capturedLogs: LogLine[] = [];
+
+const captureLogger = {
+	error: (message: string, metadata?: unknown) =>
+		capturedLogs.push({ level: 'error', message, metadata }),
+	warn: (message: string, metadata?: unknown) =>
+		capturedLogs.push({ level: 'warn', message, metadata }),
+	info: (message: string, metadata?: unknown) =>
+		capturedLogs.push({ level: 'info', message, metadata }),
+	debug: (message: string, metadata?: unknown) =>
+		capturedLogs.push({ level: 'debug', message, metadata }),
+	scoped() {
+		return captureLogger;
+	},
+};
+
+class NodeTypes implements INodeTypes {
+	private readonly types = new Map<string, INodeType>();
+
+	register(name: string, type: INodeType) {
+		this.types.set(name, type);
+	}
+
+	getByName(name: string): INodeType | IVersionedNodeType {
+		return this.getByNameAndVersion(name);
+	}
+
+	getByNameAndVersion(name: string): INodeType {
+		const type = this.types.get(name);
+		if (!type) throw new Error(`Unknown node type ${name}`);
+		return type;
+	}
+
+	getKnownTypes(): IDataObject {
+		return {};
+	}
+}
+
+export const NODE = {
+	tiling: 'n8n-nodes-evergis.everGisTiling',
+	trigger: 'n8n-nodes-evergis.everGisTilingTrigger',
+	manualTrigger: 'test.manualTrigger',
+	fileItems: 'test.fileItems',
+};
+
+export class TestEngine {
+	readonly nodeTypes = new NodeTypes();
+	readonly credentials: TestCredentialsHelper;
+	private executions = 0;
+
+	private constructor(private readonly core: Core) {
+		const types = new Map<string, ICredentialType>([[CREDENTIAL_TYPE, new EverGisApi()]]);
+		this.credentials = new TestCredentialsHelper(types);
+		this.nodeTypes.register(NODE.tiling, new EverGisTiling());
+		this.nodeTypes.register(NODE.trigger, new EverGisTilingTrigger());
+		this.nodeTypes.register(NODE.manualTrigger, new ManualTrigger());
+		this.nodeTypes.register(NODE.fileItems, new FileItems());
+	}
+
+	static async create(): Promise<TestEngine> {
+		const { core } = await loadCore();
+		return new TestEngine(core);
+	}
+
+	/** Stores "EverGIS API" credentials under an id; nodes refer to it as { everGisApi: { id, name } }. */
+	setCredentials(id: string, data: ICredentialDataDecryptedObject) {
+		this.credentials.set(id, CREDENTIAL_TYPE, `EverGIS ${id}`, data);
+	}
+
+	workflow(spec: WorkflowSpec, staticData?: IDataObject): Workflow {
+		const nodes: INode[] = spec.nodes.map((node, index) => ({
+			id: node.id ?? `node-${index}`,
+			position: node.position ?? [index * 200, 0],
+			typeVersion: node.typeVersion ?? 1,
+			...node,
+		}));
+		return new Workflow({
+			id: 'wf-test',
+			name: spec.name ?? 'test workflow',
+			nodes,
+			connections: spec.connections,
+			active: false,
+			nodeTypes: this.nodeTypes,
+			staticData: staticData ?? spec.staticData,
+			settings: { executionOrder: 'v1' },
+		});
+	}
+
+	additionalData(
+		executionId: string,
+		workflowData: IWorkflowBase,
+		mode: WorkflowExecuteMode,
+	): IWorkflowExecuteAdditionalData {
+		const hooks = new this.core.ExecutionLifecycleHooks(mode, executionId, workflowData);
+		const base = 'http://127.0.0.1:5678';
+		return {
+			credentialsHelper: this.credentials,
+			hooks,
+			executionId,
+			currentNodeExecutionIndex: 0,
+			restApiUrl: `${base}/rest`,
+			instanceBaseUrl: base,
+			formBaseUrl: `${base}/form`,
+			formWaitingBaseUrl: `${base}/form-waiting`,
+			formTestBaseUrl: `${base}/form-test`,
+			webhookBaseUrl: `${base}/webhook`,
+			webhookWaitingBaseUrl: `${base}/webhook-waiting`,
+			webhookTestBaseUrl: `${base}/webhook-test`,
+			mcpBaseUrl: `${base}/mcp`,
+			mcpTestBaseUrl: `${base}/mcp-test`,
+			variables: {},
+			logAiEvent: () => {},
+			executeWorkflow: async () => {
+				throw new Error('not supported in tests');
+			},
+			getRunExecutionData: async () => undefined,
+			getRuntimeCredential: async () => undefined,
+			startRunnerTask: async () => {
+				throw new Error('not supported in tests');
+			},
+		} as unknown as IWorkflowExecuteAdditionalData;
+	}
+
+	/** Runs a workflow from its first node (a manual trigger) to the end, as a manual execution. */
+	async run(spec: WorkflowSpec, options: { signal?: AbortSignal } = {}): Promise<RunResult> {
+		const workflow = this.workflow(spec);
+		const executionId = `exec-${++this.executions}`;
+		const workflowData = {
+			id: workflow.id,
+			name: workflow.name,
+			nodes: Object.values(workflow.nodes),
+			connections: workflow.connectionsBySourceNode,
+			active: false,
+			settings: {},
+		} as unknown as IWorkflowBase;
+		const additionalData = this.additionalData(executionId, workflowData, 'manual');
+		const execute = new this.core.WorkflowExecute(additionalData, 'manual');
+		const started = performance.now();
+		const startNode = workflow.getNode(spec.nodes[0].name) ?? undefined;
+		const promise = execute.run({ workflow, startNode });
+		options.signal?.addEventListener('abort', () => promise.cancel(), { once: true });
+		const run = await promise;
+		const durationMs = performance.now() - started;
+		const error = run.data.resultData.error as RunResult['error'];
+		return {
+			run,
+			durationMs,
+			error,
+			output(nodeName: string) {
+				const runs = run.data.resultData.runData[nodeName];
+				if (!runs?.length) return [];
+				return runs[runs.length - 1].data?.main?.[0] ?? [];
+			},
+		};
+	}
+
+	/**
+	 * One poll of a trigger node, as n8n's poll job runs it: a PollContext over the workflow, whose
+	 * static data is what n8n would have saved. Returns the emitted items (null if none) and the
+	 * static data to save.
+	 */
+	async poll(
+		spec: WorkflowSpec,
+		nodeName: string,
+		options: { staticData?: IDataObject; mode?: 'trigger' | 'manual' } = {},
+	): Promise<{ items: INodeExecutionData[][] | null; staticData: IDataObject; error?: unknown }> {
+		const staticData = JSON.parse(JSON.stringify(options.staticData ?? {})) as IDataObject;
+		const workflow = this.workflow(spec, staticData);
+		const node = workflow.getNode(nodeName);
+		if (!node) throw new Error(`No node ${nodeName}`);
+		const mode = options.mode ?? 'trigger';
+		const workflowData = {
+			id: workflow.id,
+			name: workflow.name,
+			nodes: Object.values(workflow.nodes),
+			connections: workflow.connectionsBySourceNode,
+			active: true,
+			settings: {},
+		} as unknown as IWorkflowBase;
+		const additionalData = this.additionalData(`poll-${++this.executions}`, workflowData, mode);
+		const context = new this.core.PollContext(
+			workflow,
+			node,
+			additionalData,
+			mode,
+			mode === 'manual' ? 'manual' : 'activate',
+		);
+		const pollers = new this.core.TriggersAndPollers();
+		let items: INodeExecutionData[][] | null = null;
+		let error: unknown;
+		try {
+			items = await pollers.runPollFunction(workflow, node, context);
+		} catch (caught) {
+			error = caught;
+		}
+		return {
+			items,
+			staticData: JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject,
+			error,
+		};
+	}
+}
