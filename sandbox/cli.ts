@@ -19,24 +19,29 @@ async function main(): Promise<void> {
 		console.log(USAGE);
 		return;
 	}
-	const sandbox = await startSandbox(config.options);
-	for (const line of describe(sandbox)) console.log(line);
-
+	// Signal handlers first: a parent that reads the URL line may signal at once.
 	let stopping = false;
+	const started = startSandbox(config.options);
 	const stop = (signal: string): void => {
 		if (stopping) return;
 		stopping = true;
 		console.log(`evergis-sandbox: ${signal}, stopping`);
-		sandbox.close().then(
-			() => process.exit(0),
-			(error: unknown) => {
-				console.error(error);
-				process.exit(1);
-			},
-		);
+		started
+			.then((sandbox) => sandbox.close())
+			.then(
+				() => process.exit(0),
+				(error: unknown) => {
+					console.error(error);
+					process.exit(1);
+				},
+			);
 	};
 	process.on('SIGINT', () => stop('SIGINT'));
 	process.on('SIGTERM', () => stop('SIGTERM'));
+
+	const sandbox = await started;
+	// One write, so that a process reading the output gets the whole description at once.
+	if (!stopping) console.log(describe(sandbox).join('\n'));
 }
 
 main().catch((error: unknown) => {

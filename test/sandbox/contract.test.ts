@@ -1,0 +1,336 @@
+import { startSandbox, type Sandbox } from '../../sandbox';
+import {
+	call,
+	createTask,
+	docsTilingBody,
+	login,
+	raster,
+	upload,
+	waitForEnd,
+	type Session,
+} from './helpers/client';
+
+// The docs' own examples, answered with the documented shapes.
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+describe('sandbox contract (docs examples)', () => {
+	let sb: Sandbox;
+	let demo: Session;
+
+	beforeAll(async () => {
+		sb = await startSandbox({ taskDurationMs: 300 });
+		demo = await login(sb);
+	});
+	afterAll(() => sb.close());
+
+	test('login answers LoginResultDc and sets the jwt and refreshToken cookies', async () => {
+		const res = await fetch(`${sb.url}/account/login`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ username: 'demo', password: 'demo-password' }),
+		});
+		expect(res.status).toBe(200);
+		const body = (await res.json()) as Record<string, unknown>;
+		expect(Object.keys(body).sort()).toEqual(['redirectUrl', 'refreshToken', 'token', 'username']);
+		expect(body.username).toBe('demo');
+		expect(body.redirectUrl).toBeNull();
+		expect(typeof body.token).toBe('string');
+		expect((body.token as string).split('.')).toHaveLength(3);
+		const cookies = res.headers.getSetCookie();
+		expect(cookies).toContain(`jwt=${body.token as string}; Path=/; HttpOnly`);
+		expect(cookies).toContain(`refreshToken=${body.refreshToken as string}; Path=/; HttpOnly`);
+		const payload = JSON.parse(
+			Buffer.from((body.token as string).split('.')[1], 'base64url').toString(),
+		) as Record<string, unknown>;
+		expect(payload).toMatchObject({ sub: 'demo' });
+		expect(typeof payload.sid).toBe('string');
+		expect(payload.exp as number).toBeGreaterThan(payload.iat as number);
+	});
+
+	test('upload answers {fileId, url} (plus the spec’s resourceId/sourceId as null)', async () => {
+		const r = await upload(sb, demo, 'road_density.zip', 'PK fake zip', { rewrite: true });
+		expect(r.status).toBe(200);
+		expect(r.body).toEqual({
+			fileId: 'road_density.zip',
+			url: null,
+			resourceId: null,
+			sourceId: null,
+		});
+	});
+
+	test('the tiling example: create, progress to Completed, task info', async () => {
+		const up = await upload(sb, demo, 'landsat_test_image.tif', raster('RGB.byte.tif'), {
+			rewrite: true,
+		});
+		expect(up.body.fileId).toBe('landsat_test_image.tif');
+
+		const created = await createTask(sb, demo, docsTilingBody('demo'));
+		expect(created.status).toBe(200);
+		expect(Object.keys(created.body).sort()).toEqual([
+			'owner',
+			'status',
+			'taskId',
+			'taskResult',
+			'type',
+		]);
+		expect(created.body).toMatchObject({
+			type: null,
+			owner: null,
+			status: 'Scheduled',
+			taskResult: null,
+		});
+		const taskId = created.body.taskId as string;
+		expect(taskId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+
+		const done = await waitForEnd(sb, demo, taskId);
+		expect(Object.keys(done).sort()).toEqual(
+			[
+				'id',
+				'status',
+				'taskResult',
+				'stepCount',
+				'currentStepId',
+				'currentStepAlreadyDone',
+				'currentStepObjectCount',
+				'resultDetails',
+			].sort(),
+		);
+		expect(done).toMatchObject({
+			id: taskId,
+			status: 'Completed',
+			stepCount: 0,
+			currentStepId: 0,
+			currentStepAlreadyDone: 0,
+			currentStepObjectCount: 0,
+			resultDetails: null,
+		});
+		const result = done.taskResult as Record<string, unknown>;
+		expect(Object.keys(result).sort()).toEqual(
+			['message', 'stepResults', 'inputObjectCount', 'errorCount', 'outputObjectCount'].sort(),
+		);
+		expect(result).toMatchObject({
+			message: null,
+			inputObjectCount: 1,
+			errorCount: 0,
+			outputObjectCount: 1,
+		});
+		const steps = result.stepResults as Array<Record<string, unknown>>;
+		expect(steps).toHaveLength(1);
+		expect(Object.keys(steps[0]).sort()).toEqual(
+			[
+				'stepName',
+				'inputSource',
+				'outSource',
+				'startedTime',
+				'endedTime',
+				'batchErrors',
+				'batchCount',
+				'inputObjectCount',
+				'errorCount',
+				'outputObjectCount',
+				'resultDetails',
+			].sort(),
+		);
+		expect(steps[0]).toMatchObject({
+			stepName: null,
+			inputSource: null,
+			outSource: null,
+			batchErrors: null,
+			batchCount: 1,
+			inputObjectCount: 1,
+			errorCount: 0,
+			outputObjectCount: 1,
+		});
+		expect(steps[0].startedTime).toMatch(ISO);
+		expect(steps[0].endedTime).toMatch(ISO);
+		const tiles = (steps[0].resultDetails as Record<string, number>)['Tiles created'];
+		// 791×718 px: 4×3 + 2×2 + 1 tiles of 256 px.
+		expect(tiles).toBe(17);
+
+		const info = await call(sb, demo, 'GET', `/scheduler/${taskId}`);
+		expect(info.status).toBe(200);
+		expect(Object.keys(info.body).sort()).toEqual(
+			['id', 'owner', 'status', 'parameters', 'createdDate', 'startedDate', 'completedDate'].sort(),
+		);
+		expect(info.body).toMatchObject({ id: taskId, owner: 'demo', status: 'Completed' });
+		expect(info.body.parameters).toEqual({ type: 'tiling', ...docsTilingBody('demo') });
+		for (const k of ['createdDate', 'startedDate', 'completedDate'])
+			expect(info.body[k]).toMatch(ISO);
+
+		// The alias path of the progress endpoint answers the same.
+		const alias = await call(sb, demo, 'GET', `/scheduler/${taskId}/progress`);
+		expect(alias.body).toEqual(done);
+
+		// The raster is now in the catalog with the task's attributes.
+		const catalog = sb.catalog('demo.landsat_images');
+		expect(catalog?.rasters).toContainEqual({
+			fileId: 'landsat_test_image.tif',
+			attributes: docsTilingBody().attributes,
+			tiles: 17,
+			taskId,
+		});
+	});
+
+	test('cancel answers the progress shape with the documented message', async () => {
+		sb.setOptions({ taskDurationMs: null });
+		try {
+			await upload(sb, demo, 'to_cancel.tif', raster('float32.tif'), { rewrite: true });
+			const created = await createTask(sb, demo, docsTilingBody('demo', ['to_cancel.tif']));
+			const id = created.body.taskId as string;
+			const res = await call(sb, demo, 'POST', `/scheduler/tasks/${id}/cancel`);
+			expect(res.status).toBe(200);
+			expect(res.body).toEqual({
+				id,
+				status: 'Canceled',
+				taskResult: {
+					message: 'Cancelled by external request.',
+					stepResults: null,
+					inputObjectCount: 0,
+					errorCount: 0,
+					outputObjectCount: 0,
+				},
+				stepCount: 0,
+				currentStepId: 0,
+				currentStepAlreadyDone: 0,
+				currentStepObjectCount: 0,
+				resultDetails: null,
+			});
+			// Cancelling again changes nothing.
+			const again = await call(sb, demo, 'POST', `/scheduler/tasks/${id}/cancel`);
+			expect(again.status).toBe(200);
+			expect(again.body).toEqual(res.body);
+			const info = await call(sb, demo, 'GET', `/scheduler/${id}`);
+			expect(info.body.status).toBe('Canceled');
+			expect(info.body.completedDate).toMatch(ISO);
+		} finally {
+			sb.setOptions({ taskDurationMs: 300 });
+		}
+	});
+
+	test('layers list: the documented item shape, paging fields and filters', async () => {
+		const res = await call(sb, demo, 'GET', '/layers');
+		expect(res.status).toBe(200);
+		expect(Object.keys(res.body).sort()).toEqual(['items', 'limit', 'offset', 'totalCount']);
+		expect(res.body).toMatchObject({ totalCount: 3, offset: 0, limit: 20 });
+		const items = res.body.items as Array<Record<string, unknown>>;
+		for (const key of [
+			'name',
+			'type',
+			'alias',
+			'description',
+			'owner',
+			'ownerName',
+			'createdDate',
+			'changedDate',
+			'permissions',
+			'preview',
+			'geometryType',
+			'objectCount',
+			'dataSourceType',
+			'tags',
+			'invisibleInCatalog',
+		]) {
+			expect(items[0]).toHaveProperty(key);
+		}
+		const landsat = items.find((i) => i.name === 'demo.landsat_images');
+		expect(landsat).toMatchObject({
+			type: 'PostgresTileCatalogService',
+			alias: 'Снимки Landsat',
+			owner: 'demo',
+			ownerName: null,
+			permissions: 'read,write,configure',
+			preview: null,
+			geometryType: 'polygon',
+			dataSourceType: 'Table',
+			tags: null,
+			invisibleInCatalog: false,
+		});
+
+		const catalogs = await call(
+			sb,
+			demo,
+			'GET',
+			'/layers?types=PostgresTileCatalogService&group=my',
+		);
+		expect((catalogs.body.items as Array<{ name: string }>).map((i) => i.name).sort()).toEqual([
+			'demo.drone_orthophotos',
+			'demo.landsat_images',
+		]);
+		const vector = await call(sb, demo, 'GET', '/layers?types=PostgresLayerService');
+		expect((vector.body.items as Array<{ name: string }>).map((i) => i.name)).toEqual([
+			'demo.roads',
+		]);
+
+		const names = async (q: string): Promise<string[]> =>
+			((await call(sb, demo, 'GET', `/layers?${q}`)).body.items as Array<{ name: string }>).map(
+				(i) => i.name,
+			);
+		expect(await names(`filter=${encodeURIComponent('^снимки')}`)).toEqual(['demo.landsat_images']);
+		expect(await names(`filter=${encodeURIComponent('@ORTHO')}`)).toEqual([
+			'demo.drone_orthophotos',
+		]);
+		expect(await names('filter=landsat')).toEqual(['demo.landsat_images']);
+		expect(await names(`filter=${encodeURIComponent('^photos')}`)).toEqual([]);
+		expect(await names('names=demo.roads,demo.landsat_images')).toEqual([
+			'demo.landsat_images',
+			'demo.roads',
+		]);
+		const page = await call(sb, demo, 'GET', '/layers?offset=1&limit=1');
+		expect(page.body).toMatchObject({ totalCount: 3, offset: 1, limit: 1 });
+		expect(page.body.items).toHaveLength(1);
+		// Other users' public layers (the seeded roads of every user).
+		const pub = await names('group=public&types=PostgresLayerService');
+		expect(pub.sort()).toEqual(['alice.roads', 'demo.roads']);
+		expect(await names('group=role')).toEqual(['alice.roads']);
+		expect((await call(sb, demo, 'GET', '/layers?group=nobody')).status).toBe(400);
+		expect((await call(sb, demo, 'GET', '/layers?limit=-1')).status).toBe(400);
+	});
+
+	test('one layer: layerDefinition.attributes and configuration.attributesConfiguration', async () => {
+		const res = await call(sb, demo, 'GET', '/layers/demo.drone_orthophotos');
+		expect(res.status).toBe(200);
+		const def = res.body.layerDefinition as { attributes: Record<string, Record<string, unknown>> };
+		expect(Object.keys(def.attributes)).toEqual(['name', 'flight_date', 'altitude_m', 'operator']);
+		expect(def.attributes.altitude_m).toMatchObject({ type: 'Double', isNullable: true });
+		expect(def.attributes.flight_date.type).toBe('DateTime');
+		const conf = res.body.configuration as {
+			attributesConfiguration: { attributes: Array<Record<string, unknown>> };
+		};
+		expect(conf.attributesConfiguration.attributes[0]).toEqual({
+			attributeName: 'name',
+			columnName: 'name',
+			alias: 'Name',
+			type: 'String',
+		});
+		expect((await call(sb, demo, 'GET', '/layers/demo.nope')).status).toBe(404);
+		const foreign = await call(sb, demo, 'GET', '/layers/alice.landsat_images');
+		expect(foreign.status).toBe(403);
+		expect((await call(sb, demo, 'GET', '/layers/alice.roads')).status).toBe(200);
+	});
+
+	test('tables list: catalogs are TileCatalogTable', async () => {
+		const res = await call(sb, demo, 'GET', '/tables?group=my');
+		expect(res.status).toBe(200);
+		expect(res.body).toMatchObject({ totalCount: 3, offset: 0, limit: 20 });
+		const items = res.body.items as Array<Record<string, unknown>>;
+		expect(
+			items
+				.filter((t) => t.type === 'TileCatalogTable')
+				.map((t) => t.name)
+				.sort(),
+		).toEqual(['demo.drone_orthophotos', 'demo.landsat_images']);
+		expect(items.find((t) => t.name === 'demo.roads')?.type).toBe('Table');
+		expect(items[0]).toMatchObject({ geometries: ['polygon'], configuration: null, icon: null });
+	});
+
+	test('user info: /account/{username} and /account/extended, another user 403', async () => {
+		const mine = await call(sb, demo, 'GET', '/account/demo');
+		expect(mine.status).toBe(200);
+		expect(mine.body).toMatchObject({ username: 'demo', roles: expect.any(Array) });
+		for (const k of ['email', 'firstName', 'lastName']) expect(mine.body).toHaveProperty(k);
+		const ext = await call(sb, demo, 'GET', '/account/extended');
+		expect(ext.body).toEqual(mine.body);
+		expect((await call(sb, demo, 'GET', '/account/alice')).status).toBe(403);
+	});
+});
