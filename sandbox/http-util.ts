@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** What a route handler answers; the dispatcher writes it (or replaces it with a fault). */
 export interface Reply {
 	status: number;
+	/** The reason phrase of the status line (default: Node's). */
+	reason?: string;
 	headers?: Record<string, string | string[]>;
 	/** A JSON value, or a string sent as is (then set content-type in headers). */
 	body?: unknown;
@@ -60,6 +62,7 @@ export function nginxReply(status: number, headers?: Reply['headers']): Reply {
 		`<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
 	return {
 		status,
+		reason: STATUS_TEXT[status],
 		headers: { 'content-type': 'text/html', server: 'nginx', ...headers },
 		body: html,
 	};
@@ -76,7 +79,8 @@ export function writeReply(res: ServerResponse, reply: Reply): void {
 		headers['content-type'] ??= 'application/json; charset=utf-8';
 	}
 	if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload));
-	res.writeHead(reply.status, headers);
+	if (reply.reason) res.writeHead(reply.status, reply.reason, headers);
+	else res.writeHead(reply.status, headers);
 	res.end(payload);
 }
 

@@ -227,6 +227,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 	const server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 }, (req, res) => {
 		void handle(req, res);
 	});
+	// `Expect: 100-continue` (curl sends it for large bodies): a body over the proxy limit gets its
+	// 413 at once, as from nginx, instead of an invitation to send it.
+	server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+		const length = Number(req.headers['content-length'] ?? 0);
+		if (o.maxUploadBytes === undefined || !(length > o.maxUploadBytes)) res.writeContinue();
+		void handle(req, res);
+	});
 	try {
 		await listen(server, o.port, o.host);
 	} catch (error) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 
 import { startSandbox, type Sandbox } from '../../sandbox';
 import {
@@ -156,6 +157,27 @@ describe('upload', () => {
 			expect(big.headers.get('content-type')).toMatch(/text\/html/);
 			expect(big.text).toMatch(/413 Request Entity Too Large/);
 			expect(big.text).toMatch(/nginx/);
+
+			// With `Expect: 100-continue` (as curl sends): 413 at once, no invitation to send.
+			const expectContinue = await new Promise<string>((resolve, reject) => {
+				const req = request(`${sb.url}/upload/file`, {
+					method: 'POST',
+					headers: {
+						...bearer(demo),
+						'content-type': 'multipart/form-data; boundary=b0undary',
+						'content-length': '150000',
+						expect: '100-continue',
+					},
+				});
+				req.on('continue', () => resolve('continue'));
+				req.on('response', (res) => {
+					res.resume();
+					resolve(`${res.statusCode} ${res.statusMessage}`);
+				});
+				req.on('error', reject);
+				req.flushHeaders();
+			});
+			expect(expectContinue).toBe('413 Request Entity Too Large');
 
 			// Chunked (no Content-Length): refused once the body passes the limit.
 			const head = Buffer.from(
