@@ -245,6 +245,87 @@ export class TestEngine {
 	}
 
 	/**
+	 * Calls a listSearch or loadOptions method of a node as the editor does, through n8n-core's
+	 * LoadOptionsContext (so `getCurrentNodeParameter` and the credentials work as in n8n).
+	 */
+	async loadOptions<T>(
+		spec: WorkflowSpec,
+		nodeName: string,
+		method: (this: import('n8n-workflow').ILoadOptionsFunctions, ...args: never[]) => Promise<T>,
+		...args: unknown[]
+	): Promise<T> {
+		const workflow = this.workflow(spec);
+		const node = workflow.getNode(nodeName);
+		if (!node) throw new Error(`No node ${nodeName}`);
+		const workflowData = { id: workflow.id, name: workflow.name, nodes: Object.values(workflow.nodes), connections: workflow.connectionsBySourceNode, active: false, settings: {} } as unknown as IWorkflowBase;
+		const additionalData = this.additionalData(`options-${++this.executions}`, workflowData, 'manual');
+		additionalData.currentNodeParameters = node.parameters;
+		const context = new this.core.LoadOptionsContext(workflow, node, additionalData, 'parameters');
+		return await (method as (...a: unknown[]) => Promise<T>).call(context, ...args);
+	}
+
+	/**
+	 * "Test" in the credentials dialog, the way n8n's CredentialsTester runs it: a temporary NoOp
+	 * node whose one parameter routes the credential type's test request, run by n8n-core's
+	 * RoutingNode (so preAuthentication always logs in, as for a test, and authenticate signs the
+	 * request); its error is turned into n8n's verdict message the same way.
+	 */
+	async testCredentials(data: ICredentialDataDecryptedObject): Promise<{ status: 'OK' | 'Error'; message: string }> {
+		const type = new EverGisApi();
+		const credentialId = `test-${++this.executions}`;
+		this.credentials.set(credentialId, CREDENTIAL_TYPE, 'test', data);
+		const noOp: INodeType = {
+			description: {
+				...new ManualTrigger().description,
+				name: 'n8n-nodes-base.noOp',
+				credentials: [{ name: CREDENTIAL_TYPE, required: true }],
+				properties: [
+					{ displayName: 'Temp', name: 'temp', type: 'string', routing: { request: type.test.request }, default: '' },
+				],
+			},
+		};
+		this.nodeTypes.register('n8n-nodes-base.noOp', noOp);
+		const node: INode = {
+			id: 'temp',
+			name: 'Temp-Node',
+			type: 'n8n-nodes-base.noOp',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: { temp: '' },
+			credentials: { [CREDENTIAL_TYPE]: { id: credentialId, name: 'test' } },
+		};
+		const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes: this.nodeTypes });
+		const workflowData = { id: 'temp', name: 'temp', nodes: [node], connections: {}, active: false, settings: {} } as unknown as IWorkflowBase;
+		const additionalData = this.additionalData(credentialId, workflowData, 'internal');
+		additionalData.currentNodeParameters = node.parameters;
+		const { createEmptyRunExecutionData } = await import('n8n-workflow');
+		const context = new this.core.ExecuteContext(
+			workflow,
+			node,
+			additionalData,
+			'internal',
+			createEmptyRunExecutionData(),
+			0,
+			[],
+			{ main: [[{ json: {} }]] },
+			{ node, data: {}, source: null },
+			[],
+		);
+		const decrypted = await this.credentials.getDecrypted(additionalData, { id: credentialId, name: 'test' }, CREDENTIAL_TYPE);
+		try {
+			await new this.core.RoutingNode(context, noOp, { id: credentialId, name: 'test', type: CREDENTIAL_TYPE, data: decrypted }).runNode();
+			return { status: 'OK', message: 'Connection tested successfully' };
+		} catch (error) {
+			const cause = (error as { cause?: { response?: { status: number; statusText?: string }; code?: string } }).cause;
+			if (cause?.response) {
+				return { status: 'Error', message: cause.response.statusText || `Received HTTP status code: ${cause.response.status}` };
+			}
+			if (cause?.code) return { status: 'Error', message: cause.code };
+			return { status: 'Error', message: (error as Error).message };
+		}
+	}
+
+	/**
 	 * One poll of a trigger node, as n8n's poll job runs it: a PollContext over the workflow, whose
 	 * static data is what n8n would have saved. Returns the emitted items (null if none) and the
 	 * static data to save.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import type { IDataObject } from 'n8n-workflow';
+import type { INodeParameters } from 'n8n-workflow';
 
 import type { WorkflowSpec } from './engine';
 import { NODE } from './engine';
@@ -13,7 +13,7 @@ export const CREDENTIALS = { everGisApi: { id: 'cred-1', name: 'EverGIS demo' } 
 
 /** Manual trigger → items with files → EverGIS Tiling with the given parameters. */
 export function tilingWorkflow(
-	parameters: IDataObject,
+	parameters: INodeParameters,
 	items: FileItemSpec[] = [{ files: { data: fixture('rgb-byte-tenth.tif') } }],
 	settings: { continueOnFail?: boolean; credentials?: WorkflowSpec['nodes'][number]['credentials'] } = {},
 ): WorkflowSpec {
@@ -37,7 +37,7 @@ export function tilingWorkflow(
 }
 
 /** The parameters of Raster → Upload to Catalog, with the catalog given by name. */
-export function uploadParameters(catalog: string, more: IDataObject = {}): IDataObject {
+export function uploadParameters(catalog: string, more: INodeParameters = {}): INodeParameters {
 	return {
 		resource: 'raster',
 		operation: 'uploadToCatalog',

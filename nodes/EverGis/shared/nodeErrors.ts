@@ -10,18 +10,24 @@ export function asNodeError(
 	error: unknown,
 	itemIndex?: number,
 ): NodeApiError | NodeOperationError {
+	let nodeError: NodeApiError | NodeOperationError;
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
-		if (itemIndex !== undefined && error.context.itemIndex === undefined)
-			error.context.itemIndex = itemIndex;
-		return error;
-	}
-	if (error instanceof UserError) {
-		return new NodeOperationError(context.getNode(), error.message, {
-			itemIndex,
+		nodeError = error;
+	} else if (error instanceof UserError) {
+		nodeError = new NodeOperationError(context.getNode(), error.message, {
 			description: error.description ?? undefined,
 		});
+	} else {
+		nodeError = new NodeOperationError(context.getNode(), error as Error);
 	}
-	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
+	const index = nodeError.context.itemIndex ?? itemIndex;
+	if (typeof index === 'number') {
+		nodeError.context.itemIndex = index;
+		// The item is in the message too, so it shows wherever the message goes (logs, error items, CLI).
+		if (!/\[item \d+\]$/.test(nodeError.message))
+			nodeError.message = `${nodeError.message} [item ${index}]`;
+	}
+	return nodeError;
 }
 
 /** The output item that stands for a failed item under Continue On Fail. */
