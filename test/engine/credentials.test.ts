@@ -32,7 +32,10 @@ const demo = () => ({ host: sandbox.url, username: 'demo', password: 'demo-passw
 describe('credential test (Test button)', () => {
 	test('logs in and makes the test request', async () => {
 		const before = sandbox.stats();
-		expect(await engine.testCredentials(demo())).toEqual({ status: 'OK', message: 'Connection tested successfully' });
+		expect(await engine.testCredentials(demo())).toEqual({
+			status: 'OK',
+			message: 'Connection tested successfully',
+		});
 		const after = sandbox.stats();
 		expect(after.logins - before.logins).toBe(1);
 		expect(after.requests.userInfo - before.requests.userInfo).toBe(1);
@@ -67,7 +70,9 @@ describe('credential test (Test button)', () => {
 	test('an unknown host', async () => {
 		const result = await engine.testCredentials({ ...demo(), host: 'http://evergis.invalid/sp' });
 		expect(result.status).toBe('Error');
-		expect(result.message).toMatch(/Could not log in to EverGIS at http:\/\/evergis\.invalid\/sp: the host name could not be resolved/);
+		expect(result.message).toMatch(
+			/Could not log in to EverGIS at http:\/\/evergis\.invalid\/sp: the host name could not be resolved/,
+		);
 	});
 
 	test('nothing listening', async () => {
@@ -81,14 +86,17 @@ describe('credential test (Test button)', () => {
 	test('a host without a scheme', async () => {
 		const result = await engine.testCredentials({ ...demo(), host: 'evergis.ru/sp' });
 		expect(result.status).toBe('Error');
-		expect(result.message).toBe("The EverGIS Host 'evergis.ru/sp' has no http:// or https:// scheme");
+		expect(result.message).toBe(
+			"The EverGIS Host 'evergis.ru/sp' has no http:// or https:// scheme",
+		);
 	});
 
 	test('no message carries the password', async () => {
 		const password = 'S3cret-Passw0rd!';
 		const messages = await Promise.all(
 			[sandbox.url, sandbox.origin, `${htmlUrl}/sp`, 'http://evergis.invalid/sp'].map(
-				async (host) => (await engine.testCredentials({ host, username: 'demo', password })).message,
+				async (host) =>
+					(await engine.testCredentials({ host, username: 'demo', password })).message,
 			),
 		);
 		for (const message of messages) expect(message).not.toContain(password);
@@ -99,9 +107,13 @@ describe('the token in a run', () => {
 	test('one login serves a run, and the next run too while the token lives', async () => {
 		engine.setCredentials('cred-1', demo());
 		const before = sandbox.stats().logins;
-		const first = await engine.run(tilingWorkflow(uploadParameters('demo.landsat_images', { waitForCompletion: false })));
+		const first = await engine.run(
+			tilingWorkflow(uploadParameters('demo.landsat_images', { waitForCompletion: false })),
+		);
 		expect(first.error).toBeUndefined();
-		const second = await engine.run(tilingWorkflow(uploadParameters('demo.landsat_images', { waitForCompletion: false })));
+		const second = await engine.run(
+			tilingWorkflow(uploadParameters('demo.landsat_images', { waitForCompletion: false })),
+		);
 		expect(second.error).toBeUndefined();
 		expect(sandbox.stats().logins - before).toBe(1);
 		// The token n8n stored is the one the sandbox issued, and Bearer + cookie both carried it.
@@ -116,12 +128,18 @@ describe('the token in a run', () => {
 			const result = await engine.run(
 				tilingWorkflow(
 					uploadParameters('demo.landsat_images', { options: { pollInterval: 0.3 } }),
-					[1, 2, 3].map(() => ({ files: { data: `${__dirname}/../fixtures/rasters/rgb-byte-tenth.tif` } })),
+					[1, 2, 3].map(() => ({
+						files: { data: `${__dirname}/../fixtures/rasters/rgb-byte-tenth.tif` },
+					})),
 				),
 			);
 			expect(result.error).toBeUndefined();
 			const items = result.output('EverGIS');
-			expect(items.map((item) => item.json.status)).toEqual(['Completed', 'Completed', 'Completed']);
+			expect(items.map((item) => item.json.status)).toEqual([
+				'Completed',
+				'Completed',
+				'Completed',
+			]);
 			const after = sandbox.stats();
 			// The 2.5 s tasks outlive several 0.7 s tokens: n8n logged in again each time.
 			expect(after.logins - before.logins).toBeGreaterThanOrEqual(3);
@@ -139,7 +157,9 @@ describe('the token in a run', () => {
 				credentials: { everGisApi: { id: 'cred-bad', name: 'bad' } },
 			}),
 		);
-		expect(result.error?.message).toBe(`EverGIS rejected the login for 'demo' at ${sandbox.url} (HTTP 401) [item 0]`);
+		expect(result.error?.message).toBe(
+			`EverGIS rejected the login for 'demo' at ${sandbox.url} (HTTP 401) [item 0]`,
+		);
 		expect(result.error?.description).toMatch(/Check Username and Password/);
 	});
 });

@@ -9,7 +9,11 @@ let engine: TestEngine;
 beforeAll(async () => {
 	sandbox = await startSandbox({ taskDurationMs: 300 });
 	engine = await TestEngine.create();
-	engine.setCredentials('cred-1', { host: sandbox.url, username: 'demo', password: 'demo-password' });
+	engine.setCredentials('cred-1', {
+		host: sandbox.url,
+		username: 'demo',
+		password: 'demo-password',
+	});
 });
 afterAll(async () => await sandbox.close());
 

@@ -20,7 +20,11 @@ beforeAll(async () => {
 let taskMark = 0;
 let uploadMark = 0;
 beforeEach(() => {
-	engine.setCredentials('cred-1', { host: sandbox.url, username: 'username', password: 'password' });
+	engine.setCredentials('cred-1', {
+		host: sandbox.url,
+		username: 'username',
+		password: 'password',
+	});
 	sandbox.resetStats();
 	taskMark = sandbox.tasks().length;
 	uploadMark = sandbox.uploads().length;
@@ -47,7 +51,11 @@ describe('Raster → Upload to Catalog', () => {
 					},
 					options: { ...fast, keepOriginalNames: true },
 				}),
-				[{ files: { data: { path: fixture('RGB.byte.tif'), fileName: 'landsat_test_image.tif' } } }],
+				[
+					{
+						files: { data: { path: fixture('RGB.byte.tif'), fileName: 'landsat_test_image.tif' } },
+					},
+				],
 			),
 		);
 		expect(result.error).toBeUndefined();
@@ -71,16 +79,29 @@ describe('Raster → Upload to Catalog', () => {
 			status: 'Completed',
 			succeeded: true,
 			serviceName: 'username.landsat_images',
-			files: [{ name: 'landsat_test_image.tif', fileId: 'landsat_test_image.tif', binaryProperty: 'data', size: 1745956 }],
+			files: [
+				{
+					name: 'landsat_test_image.tif',
+					fileId: 'landsat_test_image.tif',
+					binaryProperty: 'data',
+					size: 1745956,
+				},
+			],
 			attributes: { name: 'Снимок Landsat-8', dateofimage: '2023-12-08T12:00:00+00:00' },
 			errorCount: 0,
 		});
 		expect(item.json.tilesCreated).toBeGreaterThan(0);
-		expect(Date.parse(item.json.submittedAt as string)).toBeLessThanOrEqual(Date.parse(item.json.finishedAt as string));
+		expect(Date.parse(item.json.submittedAt as string)).toBeLessThanOrEqual(
+			Date.parse(item.json.finishedAt as string),
+		);
 		expect(item.binary).toBeUndefined();
 		// The catalog has the raster, and the upload arrived whole.
-		expect(sandbox.catalog('username.landsat_images')?.rasters.map((raster) => raster.fileId)).toContain('landsat_test_image.tif');
-		expect(uploads().find((upload) => upload.fileId === 'landsat_test_image.tif')?.size).toBe(1745956);
+		expect(
+			sandbox.catalog('username.landsat_images')?.rasters.map((raster) => raster.fileId),
+		).toContain('landsat_test_image.tif');
+		expect(uploads().find((upload) => upload.fileId === 'landsat_test_image.tif')?.size).toBe(
+			1745956,
+		);
 		const stats = sandbox.stats();
 		expect([stats.logins, stats.requests.upload, stats.requests.createTask]).toEqual([1, 1, 1]);
 	});
@@ -88,17 +109,25 @@ describe('Raster → Upload to Catalog', () => {
 	test('several items with several files: one task per file, output in input order, each paired with its item', async () => {
 		const result = await engine.run(
 			tilingWorkflow(
-				uploadParameters('username.landsat_images', { binaryProperties: 'data, extra', options: fast }),
+				uploadParameters('username.landsat_images', {
+					binaryProperties: 'data, extra',
+					options: fast,
+				}),
 				[
 					{ json: { n: 0 }, files: { data: tenth, extra: fixture('float32.tif') } },
-					{ json: { n: 1 }, files: { data: fixture('cogeo.tif'), extra: fixture('world.byte.tif') } },
+					{
+						json: { n: 1 },
+						files: { data: fixture('cogeo.tif'), extra: fixture('world.byte.tif') },
+					},
 					{ json: { n: 2 }, files: { data: fixture('all-nodata.tif'), extra: tenth } },
 				],
 			),
 		);
 		expect(result.error).toBeUndefined();
 		const items = result.output('EverGIS');
-		expect(items.map((item) => [item.pairedItem, (item.json.files as Array<{ name: string }>)[0].name])).toEqual([
+		expect(
+			items.map((item) => [item.pairedItem, (item.json.files as Array<{ name: string }>)[0].name]),
+		).toEqual([
 			[{ item: 0 }, 'rgb-byte-tenth.tif'],
 			[{ item: 0 }, 'float32.tif'],
 			[{ item: 1 }, 'cogeo.tif'],
@@ -108,7 +137,9 @@ describe('Raster → Upload to Catalog', () => {
 		]);
 		expect(items.every((item) => item.json.status === 'Completed')).toBe(true);
 		expect(tasks()).toHaveLength(6);
-		expect(tasks().every((task) => (task.body as { files: string[] }).files.length === 1)).toBe(true);
+		expect(tasks().every((task) => (task.body as { files: string[] }).files.length === 1)).toBe(
+			true,
+		);
 		expect(sandbox.stats().logins).toBe(1);
 	});
 
@@ -145,7 +176,9 @@ describe('Raster → Upload to Catalog', () => {
 		expect(result.error).toBeUndefined();
 		const fileIds = tasks().map((task) => (task.body as { files: string[] }).files[0]);
 		expect(new Set(fileIds).size).toBe(2);
-		const sizes = uploads().map((upload) => upload.size).sort((a, b) => a - b);
+		const sizes = uploads()
+			.map((upload) => upload.size)
+			.sort((a, b) => a - b);
 		expect(sizes).toEqual([17449, 298232]);
 	});
 
@@ -162,7 +195,11 @@ describe('Raster → Upload to Catalog', () => {
 			const items = result.output('EverGIS');
 			expect(items.map((item) => item.json.status)).toEqual(['Scheduled', 'Scheduled']);
 			expect(items.map((item) => item.json.taskId)).toEqual(tasks().map((task) => task.id));
-			expect(items[0].json).toMatchObject({ finished: false, taskResult: null, tilesCreated: null });
+			expect(items[0].json).toMatchObject({
+				finished: false,
+				taskResult: null,
+				tilesCreated: null,
+			});
 			expect(sandbox.stats().requests.progress).toBe(0);
 		} finally {
 			sandbox.setOptions({ taskDurationMs: 200 });
@@ -170,7 +207,11 @@ describe('Raster → Upload to Catalog', () => {
 	});
 
 	test('attribute values from expressions keep their JSON types', async () => {
-		engine.setCredentials('cred-1', { host: sandbox.url, username: 'demo', password: 'demo-password' });
+		engine.setCredentials('cred-1', {
+			host: sandbox.url,
+			username: 'demo',
+			password: 'demo-password',
+		});
 		const result = await engine.run(
 			tilingWorkflow(
 				uploadParameters('demo.drone_orthophotos', {
@@ -184,7 +225,12 @@ describe('Raster → Upload to Catalog', () => {
 					},
 					options: fast,
 				}),
-				[{ json: { title: 'Field 7', altitude: 120.5, date: '2024-05-01T09:00:00Z' }, files: { data: tenth } }],
+				[
+					{
+						json: { title: 'Field 7', altitude: 120.5, date: '2024-05-01T09:00:00Z' },
+						files: { data: tenth },
+					},
+				],
 			),
 		);
 		expect(result.error).toBeUndefined();
@@ -208,23 +254,37 @@ describe('Raster → Upload to Catalog', () => {
 		);
 		expect(uploaded.error).toBeUndefined();
 		const [file] = uploaded.output('EverGIS');
-		expect(file.json).toMatchObject({ name: 'rgb-byte-tenth.tif', binaryProperty: 'data', size: 17449, url: null });
+		expect(file.json).toMatchObject({
+			name: 'rgb-byte-tenth.tif',
+			binaryProperty: 'data',
+			size: 17449,
+			url: null,
+		});
 		const fileId = file.json.fileId as string;
 		expect(uploads().map((upload) => upload.fileId)).toEqual([fileId]);
 		const result = await engine.run(
 			tilingWorkflow(
-				uploadParameters('username.landsat_images', { inputSource: 'storage', fileIds: fileId, options: fast }),
+				uploadParameters('username.landsat_images', {
+					inputSource: 'storage',
+					fileIds: fileId,
+					options: fast,
+				}),
 				[{}],
 			),
 		);
 		expect(result.error).toBeUndefined();
-		expect(result.output('EverGIS')[0].json).toMatchObject({ status: 'Completed', files: [{ name: fileId, fileId }] });
+		expect(result.output('EverGIS')[0].json).toMatchObject({
+			status: 'Completed',
+			files: [{ name: fileId, fileId }],
+		});
 		expect(sandbox.stats().requests.upload).toBe(1);
 	});
 
 	test('Include Binary Data in Output keeps the input binary', async () => {
 		const result = await engine.run(
-			tilingWorkflow(uploadParameters('username.landsat_images', { options: { ...fast, keepBinary: true } })),
+			tilingWorkflow(
+				uploadParameters('username.landsat_images', { options: { ...fast, keepBinary: true } }),
+			),
 		);
 		expect(result.output('EverGIS')[0].binary?.data?.fileName).toBe('rgb-byte-tenth.tif');
 	});
@@ -234,7 +294,9 @@ describe('Raster → Upload to Catalog', () => {
 			tilingWorkflow(
 				uploadParameters('username.new_mosaics', {
 					createNewService: true,
-					attributesConfiguration: JSON.stringify({ attributes: [{ attributeName: 'name', type: 'String' }] }),
+					attributesConfiguration: JSON.stringify({
+						attributes: [{ attributeName: 'name', type: 'String' }],
+					}),
 					attributes: { attribute: [{ name: 'name', value: 'first' }] },
 					options: { ...fast, maxZoomLevel: 12 },
 				}),
@@ -255,7 +317,11 @@ describe('Raster → Upload to Catalog', () => {
 	test('a damaged raster fails its item with the server message; other items complete (Continue On Fail)', async () => {
 		const workflow = tilingWorkflow(
 			uploadParameters('username.landsat_images', { options: fast }),
-			[{ files: { data: tenth } }, { files: { data: fixture('corrupt.tif') } }, { files: { data: tenth } }],
+			[
+				{ files: { data: tenth } },
+				{ files: { data: fixture('corrupt.tif') } },
+				{ files: { data: tenth } },
+			],
 			{ continueOnFail: true },
 		);
 		const result = await engine.run(workflow);
@@ -265,8 +331,13 @@ describe('Raster → Upload to Catalog', () => {
 		expect(items.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 		expect(items[0].json.status).toBe('Completed');
 		expect(items[2].json.status).toBe('Completed');
-		expect(items[1].json.error).toMatch(/^Tiling task \S+ ended Failed: File '.*corrupt.*\.tif' is damaged/);
-		expect(items[1].json).toMatchObject({ serviceName: 'username.landsat_images', files: ['corrupt.tif'] });
+		expect(items[1].json.error).toMatch(
+			/^Tiling task \S+ ended Failed: File '.*corrupt.*\.tif' is damaged/,
+		);
+		expect(items[1].json).toMatchObject({
+			serviceName: 'username.landsat_images',
+			files: ['corrupt.tif'],
+		});
 	});
 
 	test('a damaged raster without Continue On Fail fails the node, naming the task and file', async () => {
@@ -282,19 +353,28 @@ describe('Raster → Upload to Catalog', () => {
 	test('Output Failed Tasks as Items passes a failed task on as an item', async () => {
 		const result = await engine.run(
 			tilingWorkflow(
-				uploadParameters('username.landsat_images', { options: { ...fast, outputFailedTasks: true } }),
+				uploadParameters('username.landsat_images', {
+					options: { ...fast, outputFailedTasks: true },
+				}),
 				[{ files: { data: fixture('corrupt.tif') } }],
 			),
 		);
 		expect(result.error).toBeUndefined();
-		expect(result.output('EverGIS')[0].json).toMatchObject({ status: 'Failed', failed: true, succeeded: false });
+		expect(result.output('EverGIS')[0].json).toMatchObject({
+			status: 'Failed',
+			failed: true,
+			succeeded: false,
+		});
 		expect(result.output('EverGIS')[0].json.message).toMatch(/damaged/);
 	});
 
 	test('50 items: one login, exactly one upload and one task per item', async () => {
 		const items = Array.from({ length: 50 }, (_, n) => ({ json: { n }, files: { data: tenth } }));
 		const result = await engine.run(
-			tilingWorkflow(uploadParameters('username.landsat_images', { options: { ...fast, concurrency: 8 } }), items),
+			tilingWorkflow(
+				uploadParameters('username.landsat_images', { options: { ...fast, concurrency: 8 } }),
+				items,
+			),
 		);
 		expect(result.error).toBeUndefined();
 		const out = result.output('EverGIS');

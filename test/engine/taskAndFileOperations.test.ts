@@ -1,0 +1,206 @@
+import { startSandbox } from '../../sandbox';
+import type { Sandbox } from '../../sandbox';
+import { searchCatalogs } from '../../nodes/EverGis/methods/listSearch';
+import { getCatalogAttributes } from '../../nodes/EverGis/methods/loadOptions';
+import type { WorkflowSpec } from '../helpers/engine';
+import { NODE, TestEngine } from '../helpers/engine';
+import { CREDENTIALS, fixture, tilingWorkflow, uploadParameters } from '../helpers/workflows';
+
+let sandbox: Sandbox;
+let engine: TestEngine;
+
+beforeAll(async () => {
+	sandbox = await startSandbox({ taskDurationMs: null });
+	engine = await TestEngine.create();
+	engine.setCredentials('cred-1', {
+		host: sandbox.url,
+		username: 'demo',
+		password: 'demo-password',
+	});
+});
+afterAll(async () => await sandbox.close());
+
+/** Starts `count` tiling tasks (they stay Executing until finished by hand) and returns their IDs. */
+async function startTasks(count: number): Promise<string[]> {
+	const run = await engine.run(
+		tilingWorkflow(
+			uploadParameters('demo.landsat_images', { waitForCompletion: false }),
+			Array.from({ length: count }, () => ({ files: { data: fixture('rgb-byte-tenth.tif') } })),
+		),
+	);
+	expect(run.error).toBeUndefined();
+	return run.output('EverGIS').map((item) => item.json.taskId as string);
+}
+
+const taskWorkflow = (
+	operation: string,
+	taskIds: string[],
+	more: object = {},
+	continueOnFail = false,
+) =>
+	tilingWorkflow(
+		{ resource: 'task', operation, taskId: '={{ $json.id }}', ...more },
+		taskIds.map((id) => ({ json: { id } })),
+		{ continueOnFail },
+	);
+
+describe('Task operations', () => {
+	test('Get Status: status and progress now, without waiting', async () => {
+		const [id] = await startTasks(1);
+		const result = await engine.run(taskWorkflow('getStatus', [id]));
+		expect(result.error).toBeUndefined();
+		expect(result.output('EverGIS')[0].json).toMatchObject({ taskId: id, finished: false });
+		expect(['Scheduled', 'Planning', 'Executing']).toContain(
+			result.output('EverGIS')[0].json.status,
+		);
+		sandbox.finishTask(id, 'Completed');
+		const done = await engine.run(taskWorkflow('getStatus', [id]));
+		expect(done.output('EverGIS')[0].json).toMatchObject({
+			taskId: id,
+			status: 'Completed',
+			finished: true,
+		});
+	});
+
+	test("Get: the task's parameters and dates", async () => {
+		const [id] = await startTasks(1);
+		const result = await engine.run(taskWorkflow('get', [id]));
+		expect(result.error).toBeUndefined();
+		const json = result.output('EverGIS')[0].json;
+		expect(json).toMatchObject({ taskId: id, id, owner: 'demo' });
+		expect((json.parameters as { target: { serviceName: string } }).target.serviceName).toBe(
+			'demo.landsat_images',
+		);
+		expect(typeof json.createdDate).toBe('string');
+	});
+
+	test('Cancel: a running task ends Canceled; an ended task is returned as it is', async () => {
+		const [running, ended] = await startTasks(2);
+		sandbox.finishTask(ended, 'Completed');
+		const result = await engine.run(taskWorkflow('cancel', [running, ended]));
+		expect(result.error).toBeUndefined();
+		const [first, second] = result.output('EverGIS');
+		expect(first.json).toMatchObject({
+			taskId: running,
+			status: 'Canceled',
+			message: 'Cancelled by external request.',
+		});
+		expect(second.json).toMatchObject({ taskId: ended, status: 'Completed' });
+		expect([first.pairedItem, second.pairedItem]).toEqual([{ item: 0 }, { item: 1 }]);
+	});
+
+	test('Wait for Completion: the tasks of all items are waited for in one loop', async () => {
+		const ids = await startTasks(3);
+		const finishing = (async () => {
+			await new Promise((resolve) => setTimeout(resolve, 400));
+			sandbox.finishTask(ids[2], 'Completed');
+			await new Promise((resolve) => setTimeout(resolve, 300));
+			sandbox.finishTask(ids[0], 'Completed');
+			sandbox.finishTask(ids[1], 'Failed', 'Broken raster');
+		})();
+		const result = await engine.run(
+			taskWorkflow('waitForCompletion', ids, {
+				options: { pollInterval: 0.1, outputFailedTasks: true },
+			}),
+		);
+		await finishing;
+		expect(result.error).toBeUndefined();
+		expect(
+			result.output('EverGIS').map((item) => [item.json.taskId, item.json.status, item.pairedItem]),
+		).toEqual([
+			[ids[0], 'Completed', { item: 0 }],
+			[ids[1], 'Failed', { item: 1 }],
+			[ids[2], 'Completed', { item: 2 }],
+		]);
+		expect(result.output('EverGIS')[1].json.message).toBe('Broken raster');
+	});
+
+	test('Wait for Completion: a failed task is an error of its item, with the server message', async () => {
+		const [id] = await startTasks(1);
+		setTimeout(() => sandbox.finishTask(id, 'Failed', 'Broken raster'), 300);
+		const result = await engine.run(
+			taskWorkflow('waitForCompletion', [id], { options: { pollInterval: 0.1 } }),
+		);
+		expect(result.error?.message).toBe(`Task ${id} ended Failed: Broken raster [item 0]`);
+	});
+
+	test('Wait for Completion: the timeout ends the wait with an error that names the task', async () => {
+		const [id] = await startTasks(1);
+		const result = await engine.run(
+			taskWorkflow('waitForCompletion', [id], { options: { pollInterval: 0.2, timeout: 1 } }),
+		);
+		expect(result.error?.message).toMatch(
+			new RegExp(
+				`^Task ${id} did not finish within 1 s \\(last status: (Planning|Executing)\\) \\[item 0\\]$`,
+			),
+		);
+		expect(result.error?.description).toContain(id);
+		sandbox.finishTask(id, 'Completed');
+	});
+
+	test('an unknown task ID: a clear error, or an error item under Continue On Fail', async () => {
+		const [id] = await startTasks(1);
+		sandbox.finishTask(id, 'Completed');
+		const result = await engine.run(taskWorkflow('getStatus', ['no-such-task', id], {}, true));
+		expect(result.error).toBeUndefined();
+		const [missing, found] = result.output('EverGIS');
+		expect(missing.json.error).toBe("EverGIS has no task 'no-such-task' [item 0]");
+		expect(missing.json.httpCode).toBe('404');
+		expect(missing.pairedItem).toEqual({ item: 0 });
+		expect(found.json.status).toBe('Completed');
+		const failing = await engine.run(taskWorkflow('get', ['no-such-task']));
+		expect(failing.error?.message).toBe("EverGIS has no task 'no-such-task' [item 0]");
+		expect(failing.error?.description).toMatch(/Check the task ID/);
+	});
+
+	test('an empty task ID', async () => {
+		const result = await engine.run(taskWorkflow('getStatus', ['']));
+		expect(result.error?.message).toBe('Task ID is empty [item 0]');
+	});
+});
+
+describe('Catalog pickers', () => {
+	const spec: WorkflowSpec = {
+		nodes: [
+			{
+				name: 'EverGIS',
+				type: NODE.tiling,
+				parameters: {
+					resource: 'raster',
+					operation: 'uploadToCatalog',
+					catalog: { __rl: true, mode: 'list', value: 'demo.drone_orthophotos' },
+				},
+				credentials: CREDENTIALS,
+			},
+		],
+		connections: {},
+	};
+
+	test("From List: the user's raster catalogs only, searchable by name or alias", async () => {
+		const all = await engine.loadOptions(spec, 'EverGIS', searchCatalogs);
+		expect(all.results.map((entry) => entry.value).sort()).toEqual([
+			'demo.drone_orthophotos',
+			'demo.landsat_images',
+		]);
+		expect(all.results.find((entry) => entry.value === 'demo.landsat_images')?.name).toBe(
+			'Снимки Landsat (demo.landsat_images)',
+		);
+		const found = await engine.loadOptions(spec, 'EverGIS', searchCatalogs, 'drone');
+		expect(found.results.map((entry) => entry.value)).toEqual(['demo.drone_orthophotos']);
+		const none = await engine.loadOptions(spec, 'EverGIS', searchCatalogs, 'roads');
+		expect(none.results).toEqual([]);
+	});
+
+	test('Attribute names are those of the chosen catalog', async () => {
+		const options = await engine.loadOptions(spec, 'EverGIS', getCatalogAttributes);
+		expect(options.map((option) => option.value).sort()).toEqual([
+			'altitude_m',
+			'flight_date',
+			'name',
+			'operator',
+		]);
+		expect(options.find((option) => option.value === 'altitude_m')?.description).toBe(
+			'Type: Double',
+		);
+	});
+});
