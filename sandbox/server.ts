@@ -200,8 +200,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		});
 		try {
 			if (pathname === CONTROL_PREFIX || pathname.startsWith(`${CONTROL_PREFIX}/`)) {
-				writeReply(res, await handleControl(core, req, url));
+				const reply = await handleControl(core, req, url);
 				core.statsFile.flush();
+				writeReply(res, reply);
 				return;
 			}
 			const prefix = o.prefix;

@@ -106,11 +106,11 @@ describe('sandbox authentication', () => {
 	});
 
 	test('an expired JWT gets 401 (ms-precise lifetime); a fresh login works again', async () => {
-		sb.setOptions({ tokenLifetimeMs: 300 });
+		sb.setOptions({ tokenLifetimeMs: 600 });
 		try {
 			const s = await login(sb);
 			expect((await call(sb, s, 'GET', '/layers')).status).toBe(200);
-			await sleep(350);
+			await sleep(650);
 			const expired = await call(sb, s, 'GET', '/layers');
 			expect(expired.status).toBe(401);
 			expect(expired.body.message).toMatch(/expired/);

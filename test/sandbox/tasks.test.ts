@@ -213,7 +213,7 @@ describe('tasks over HTTP', () => {
 	});
 
 	test('live phases, and finishTask for the trigger tests', async () => {
-		sb.setOptions({ taskDurationMs: 3000 });
+		sb.setOptions({ taskDurationMs: 6000 });
 		try {
 			const created = await createTask(sb, demo, docsTilingBody('demo', ['float32.tif']));
 			const id = created.body.taskId as string;
@@ -223,8 +223,8 @@ describe('tasks over HTTP', () => {
 				return (await call(sb, demo, 'GET', `/scheduler/tasks/${id}/progress`)).body.status;
 			};
 			expect(await at(0)).toBe('Scheduled');
-			expect(await at(450)).toBe('Planning');
-			expect(await at(900)).toBe('Executing');
+			expect(await at(900)).toBe('Planning');
+			expect(await at(1500)).toBe('Executing');
 			sb.finishTask(id, 'Failed', 'disk full');
 			const p = await call(sb, demo, 'GET', `/scheduler/tasks/${id}/progress`);
 			expect(p.body).toMatchObject({

@@ -18,11 +18,10 @@ export interface SpawnedSandbox {
 
 /** Transpiles the sandbox into build/<outName>/ and returns cli.js and a cleanup function. */
 export function buildCli(outName: string): { cli: string; remove: () => void } {
-	const cli = transpileSandbox(REPO, outName);
-	return {
-		cli,
-		remove: () => rmSync(join(REPO, 'build', outName), { recursive: true, force: true }),
-	};
+	// One folder per process: two test runs at once must not remove each other's build.
+	const name = `${outName}-${process.pid}`;
+	const cli = transpileSandbox(REPO, name);
+	return { cli, remove: () => rmSync(join(REPO, 'build', name), { recursive: true, force: true }) };
 }
 
 /** Starts `node cli.js` and waits for its first line, "EverGIS sandbox: <url>". */
