@@ -32,8 +32,8 @@ export interface EverGisRequest extends RequestPurpose {
 	qs?: IDataObject;
 	/** A JSON body, or a factory that makes a fresh multipart body for every attempt. */
 	body?: IDataObject | (() => FormData);
-	/** Per-attempt timeout; none for uploads (a 2 GiB file takes as long as it takes). */
-	timeoutMs?: number | null;
+	/** Per-attempt timeout; 60 s unless given (uploads give one that grows with the file). */
+	timeoutMs?: number;
 	/** 1 = no retries (the caller's own loop retries, e.g. the wait loop). */
 	maxAttempts?: number;
 }
@@ -127,7 +127,7 @@ async function send<T>(
 	session: Session,
 	request: EverGisRequest,
 ): Promise<T> {
-	const timeoutMs = request.timeoutMs === undefined ? READ_TIMEOUT_MS : request.timeoutMs;
+	const timeoutMs = request.timeoutMs ?? READ_TIMEOUT_MS;
 	const multipart = typeof request.body === 'function';
 	const outcome = await withRetries(
 		request.kind,
@@ -142,7 +142,7 @@ async function send<T>(
 				returnFullResponse: true,
 				// axios keeps a copy of the whole body to replay it on a redirect: never for an upload.
 				disableFollowRedirect: multipart || undefined,
-				...(timeoutMs !== null ? { timeout: timeoutMs } : {}),
+				timeout: timeoutMs,
 			};
 			const response = (await context.helpers.httpRequestWithAuthentication.call(
 				context,
@@ -175,7 +175,7 @@ async function send<T>(
 	throw apiError(context.getNode(), outcome.facts, request, {
 		host: session.host,
 		attempts: outcome.attempts,
-		timeoutMs: timeoutMs ?? undefined,
+		timeoutMs,
 		secrets: [...session.secrets],
 	});
 }

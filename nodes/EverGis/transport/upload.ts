@@ -39,6 +39,15 @@ class StreamedFile extends File {
 	}
 }
 
+/**
+ * An upload may take long, but not forever: a server that accepts the connection and then stalls
+ * must not hold the item until the execution is canceled. The limit grows with the file: two
+ * minutes plus the time the file takes at 256 KB/s (a 2 GiB raster: about 2 h 20 min).
+ */
+export function uploadTimeoutMs(size: number): number {
+	return 120_000 + Math.ceil(size / 256);
+}
+
 /** `POST {host}/upload/file`, multipart with `file` and `rewrite=true`, as data_upload.md shows. */
 export async function uploadToTemporaryStorage(
 	this: EverGisFunctions,
@@ -57,7 +66,7 @@ export async function uploadToTemporaryStorage(
 			return form;
 		},
 		kind: 'upload',
-		timeoutMs: null,
+		timeoutMs: uploadTimeoutMs(source.size),
 		action: `uploading '${source.uploadName}' (${source.size} bytes)`,
 		itemIndex,
 	})) as IDataObject;
