@@ -21,7 +21,11 @@ beforeAll(async () => {
 	engine = await TestEngine.create();
 });
 beforeEach(() => {
-	engine.setCredentials('cred-1', { host: sandbox.url, username: 'demo', password: 'demo-password' });
+	engine.setCredentials('cred-1', {
+		host: sandbox.url,
+		username: 'demo',
+		password: 'demo-password',
+	});
 	sandbox.setOptions({ faults: {}, tokenLifetimeMs: 600_000, taskDurationMs: 1500 });
 	sandbox.resetStats();
 });
@@ -42,7 +46,8 @@ function countsSince(taskMark: number, uploadMark: number) {
 	const uploads = sandbox.uploads().slice(uploadMark);
 	const tasksPerFile = new Map<string, number>();
 	for (const task of tasks) {
-		for (const file of (task.body as { files: string[] }).files) tasksPerFile.set(file, (tasksPerFile.get(file) ?? 0) + 1);
+		for (const file of (task.body as { files: string[] }).files)
+			tasksPerFile.set(file, (tasksPerFile.get(file) ?? 0) + 1);
 	}
 	return { tasks, uploads, tasksPerFile };
 }
@@ -53,7 +58,10 @@ test('a 2 s token during a 200-item run with waiting: no failed item, each file 
 	const uploadMark = sandbox.uploads().length;
 	const result = scan.add(
 		await engine.run(
-			tilingWorkflow(uploadParameters('demo.landsat_images', { options: { pollInterval: 0.5, concurrency: 8 } }), items(200)),
+			tilingWorkflow(
+				uploadParameters('demo.landsat_images', { options: { pollInterval: 0.5, concurrency: 8 } }),
+				items(200),
+			),
 		),
 	);
 	expect(result.error).toBeUndefined();
@@ -80,13 +88,19 @@ test('10 % of progress and upload requests fail (5xx, 429, 419, resets): no fail
 	const kinds = ['500', '502', '503', '504', '429', '419', 'reset', 'reset-after'] as const;
 	sandbox.setOptions({
 		taskDurationMs: 800,
-		faults: { upload: { rate: 0.1, kinds: [...kinds] }, progress: { rate: 0.1, kinds: [...kinds] } },
+		faults: {
+			upload: { rate: 0.1, kinds: [...kinds] },
+			progress: { rate: 0.1, kinds: [...kinds] },
+		},
 	});
 	const taskMark = sandbox.tasks().length;
 	const uploadMark = sandbox.uploads().length;
 	const result = scan.add(
 		await engine.run(
-			tilingWorkflow(uploadParameters('demo.landsat_images', { options: { pollInterval: 0.2, concurrency: 8 } }), items(100)),
+			tilingWorkflow(
+				uploadParameters('demo.landsat_images', { options: { pollInterval: 0.2, concurrency: 8 } }),
+				items(100),
+			),
 		),
 	);
 	expect(result.error).toBeUndefined();
@@ -100,7 +114,9 @@ test('10 % of progress and upload requests fail (5xx, 429, 419, resets): no fail
 	expect([...tasksPerFile.values()].every((count) => count === 1)).toBe(true);
 	// A file stored and then reset ('reset-after') is sent again under the same name: replaced, not doubled.
 	expect(new Set(uploads.map((upload) => upload.fileId)).size).toBe(100);
-	console.log(`faults injected: ${stats.faults.upload} on uploads, ${stats.faults.progress} on progress; ${stats.logins} logins`);
+	console.log(
+		`faults injected: ${stats.faults.upload} on uploads, ${stats.faults.progress} on progress; ${stats.logins} logins`,
+	);
 });
 
 test('faults on task creation: the sandbox makes exactly the tasks intended, never two for one file', async () => {
@@ -133,7 +149,9 @@ test('faults on task creation: the sandbox makes exactly the tasks intended, nev
 		expect(item.json.description).toMatch(/did not send it again/);
 	}
 	expect(out.filter((item) => item.json.status === 'Completed').length + failed.length).toBe(60);
-	console.log(`create faults: ${sandbox.stats().faults.createTask}; items failed as ambiguous: ${failed.length}`);
+	console.log(
+		`create faults: ${sandbox.stats().faults.createTask}; items failed as ambiguous: ${failed.length}`,
+	);
 });
 
 test('a server that stops answering: the wait ends at its timeout with an error naming the task', async () => {
@@ -147,7 +165,12 @@ test('a server that stops answering: the wait ends at its timeout with an error 
 	const result = scan.add(
 		await engine.run(
 			tilingWorkflow(
-				{ resource: 'task', operation: 'waitForCompletion', taskId: '={{ $json.id }}', options: { pollInterval: 0.5, timeout: 3 } },
+				{
+					resource: 'task',
+					operation: 'waitForCompletion',
+					taskId: '={{ $json.id }}',
+					options: { pollInterval: 0.5, timeout: 3 },
+				},
 				ids.map((id) => ({ json: { id } })),
 				{ continueOnFail: true },
 			),
@@ -156,7 +179,13 @@ test('a server that stops answering: the wait ends at its timeout with an error 
 	const elapsed = Date.now() - started;
 	const out = result.output('EverGIS');
 	expect(out.map((item) => item.json.error)).toEqual(
-		ids.map((id, n) => expect.stringMatching(new RegExp(`^Task ${id} did not finish within 3 s \\(no status received; the last progress request failed: Could not reach EverGIS while reading the progress of task ${id}: no answer within \\d+ s\\) \\[item ${n}\\]$`))),
+		ids.map((id, n) =>
+			expect.stringMatching(
+				new RegExp(
+					`^Task ${id} did not finish within 3 s \\(no status received; the last progress request failed: Could not reach EverGIS while reading the progress of task ${id}: no answer within \\d+ s\\) \\[item ${n}\\]$`,
+				),
+			),
+		),
 	);
 	console.log(`two hanging waits of 3 s ended after ${elapsed} ms (one loop for both)`);
 	sandbox.setOptions({ faults: {} });

@@ -12,7 +12,13 @@ export function asNodeError(
 ): NodeApiError | NodeOperationError {
 	let nodeError: NodeApiError | NodeOperationError;
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
-		nodeError = error;
+		const owner = error.context.itemIndex;
+		// One failure can reach several items (a login that failed for the whole batch): each item
+		// gets its own copy, so that each names its own item.
+		nodeError =
+			owner === undefined || itemIndex === undefined || owner === itemIndex
+				? error
+				: copyOf(context, error);
 	} else if (error instanceof UserError) {
 		nodeError = new NodeOperationError(context.getNode(), error.message, {
 			description: error.description ?? undefined,
@@ -20,14 +26,33 @@ export function asNodeError(
 	} else {
 		nodeError = new NodeOperationError(context.getNode(), error as Error);
 	}
-	const index = nodeError.context.itemIndex ?? itemIndex;
+	const index = itemIndex ?? nodeError.context.itemIndex;
 	if (typeof index === 'number') {
 		nodeError.context.itemIndex = index;
 		// The item is in the message too, so it shows wherever the message goes (logs, error items, CLI).
-		if (!/\[item \d+\]$/.test(nodeError.message))
+		if (!ITEM_SUFFIX.test(nodeError.message))
 			nodeError.message = `${nodeError.message} [item ${index}]`;
 	}
 	return nodeError;
+}
+
+const ITEM_SUFFIX = / \[item \d+\]$/;
+
+function copyOf(
+	context: { getNode(): INode },
+	error: NodeApiError | NodeOperationError,
+): NodeApiError | NodeOperationError {
+	const message = error.message.replace(ITEM_SUFFIX, '');
+	const description = error.description ?? undefined;
+	if (error instanceof NodeApiError) {
+		const httpCode = error.httpCode ?? undefined;
+		return new NodeApiError(
+			context.getNode(),
+			{ message, ...(httpCode ? { httpCode } : {}) },
+			{ message, description, httpCode },
+		);
+	}
+	return new NodeOperationError(context.getNode(), message, { description });
 }
 
 /** The output item that stands for a failed item under Continue On Fail. */

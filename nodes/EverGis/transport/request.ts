@@ -9,6 +9,7 @@ import type {
 } from 'n8n-workflow';
 
 import { jwtExpiresAt } from '../model/jwt';
+import { asNodeError } from '../shared/nodeErrors';
 import type { RequestPurpose } from './errors';
 import { apiError } from './errors';
 import { factsOf, isHtmlAnswer } from './failure';
@@ -46,6 +47,8 @@ interface Session {
 	/** Until when the stored token is known to be good (its JWT exp). */
 	validUntil: number;
 	renewing?: Promise<void>;
+	/** A login that failed because of the credentials: not tried again in this execution. */
+	loginFailure?: unknown;
 }
 
 const sessions = new WeakMap<object, Promise<Session>>();
@@ -90,6 +93,8 @@ async function sessionOf(context: EverGisFunctions): Promise<Session> {
  */
 async function keepTokenFresh(context: EverGisFunctions, session: Session): Promise<void> {
 	if (Date.now() < session.validUntil) return;
+	// A wrong password stays wrong: one attempt per execution, not one per item (and no lockout).
+	if (session.loginFailure) throw session.loginFailure;
 	session.renewing ??= (async () => {
 		try {
 			let expiresAt = await storedTokenExpiry(context, session);
@@ -105,6 +110,10 @@ async function keepTokenFresh(context: EverGisFunctions, session: Session): Prom
 			// A token without a readable exp (or a server clock ahead of ours) is checked again in a minute.
 			session.validUntil =
 				expiresAt !== undefined && expiresAt > Date.now() ? expiresAt - 2_000 : Date.now() + 60_000;
+		} catch (error) {
+			const failure = asNodeError(context, error);
+			if (factsOf(error).configuration) session.loginFailure = failure;
+			throw failure;
 		} finally {
 			session.renewing = undefined;
 		}
