@@ -342,7 +342,7 @@ describe('apiError: messages', () => {
 		);
 	});
 
-	// BUG (nodes/EverGis/transport/errors.ts:58-69, apiError): NodeApiError's constructor replaces
+	// BUG (nodes/EverGis/transport/errors.ts:68, apiError): NodeApiError's constructor replaces
 	// any message that contains a Node error code as a substring (case-insensitive: EEXIST, EPERM,
 	// ENOENT, ...) with n8n's generic sentence. A file named 'preexisting_roads.tif' ("prEEXISTing")
 	// turns "EverGIS failed while uploading 'preexisting_roads.tif' (HTTP 500)" into "The file or

@@ -284,7 +284,7 @@ describe('serverMessage', () => {
 		expect(said).toContain('One or more validation errors occurred.');
 	});
 
-	// BUG (nodes/EverGis/transport/failure.ts:120-131, serverMessage): ASP.NET Core answers a
+	// BUG (nodes/EverGis/transport/failure.ts:119-131, serverMessage): ASP.NET Core answers a
 	// validation failure with {title: 'One or more validation errors occurred.', errors: {...}}.
 	// `errors` is read only when there is no message/detail/title, so the user sees the generic
 	// title and never learns which field was wrong. The field errors should be in the message.

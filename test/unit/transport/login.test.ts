@@ -272,7 +272,7 @@ describe('logIn (with a fake httpRequest)', () => {
 		expect(calls).toHaveLength(0);
 	});
 
-	// BUG (nodes/EverGis/transport/login.ts:96-102, tokenFromLoginAnswer): for a non-2xx answer the
+	// BUG (nodes/EverGis/transport/login.ts:84-90, tokenFromLoginAnswer): for a non-2xx answer the
 	// server's own message is put into the error as it is. A server or proxy that echoes the
 	// request body in its error (some validation errors do) puts the password into the message
 	// n8n shows and stores, although login.ts promises "never the password". logIn knows the
