@@ -1,7 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
-import { asNodeError, errorItem } from '../shared/nodeErrors';
+import { asNodeError, errorItem, operationError } from '../shared/nodeErrors';
 import { mapWithConcurrency } from '../shared/pool';
 import { TaskWaiter } from '../transport/waiter';
 import * as file from './file';
@@ -29,7 +28,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const operationName = this.getNodeParameter('operation', 0) as string;
 	const operation = resources[resource]?.[operationName];
 	if (!operation) {
-		throw new NodeOperationError(
+		throw operationError(
 			this.getNode(),
 			`The operation '${operationName}' of '${resource}' is not known`,
 		);
@@ -51,15 +50,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		if (continueOnFail) return [errorItem(failure, itemIndex, context)];
 		if (!fatal) {
 			fatal = failure;
-			waiter.stop(
-				(taskId, index) =>
-					new NodeOperationError(
-						this.getNode(),
-						`Stopped waiting for task ${taskId}: another item failed`,
-						{
-							itemIndex: index,
-						},
-					),
+			waiter.stop((taskId, index) =>
+				operationError(this.getNode(), `Stopped waiting for task ${taskId}: another item failed`, {
+					itemIndex: index,
+				}),
 			);
 		}
 		return [];

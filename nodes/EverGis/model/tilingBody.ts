@@ -137,7 +137,7 @@ function parseJsonObject(value: unknown, field: string): IDataObject | undefined
 	}
 	if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
 		throw new UserError(
-			`${field} must be a JSON object, not ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
+			`${field} must be a JSON object, not ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : typeof parsed}`,
 			{
 				description: 'Write an object of attribute names and values in curly braces.',
 			},

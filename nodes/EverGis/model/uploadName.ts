@@ -9,7 +9,7 @@ export function safeFileName(name: string): string {
 	const printable = [...base]
 		.filter((char) => char.charCodeAt(0) > 0x1f && char.charCodeAt(0) !== 0x7f)
 		.join('');
-	const cleaned = printable.replace(/\s+/g, '_').trim();
+	const cleaned = printable.trim().replace(/\s+/g, '_');
 	return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'file' : cleaned;
 }
 

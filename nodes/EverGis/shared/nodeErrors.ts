@@ -1,5 +1,42 @@
-import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError, UserError } from 'n8n-workflow';
+import type { IDataObject, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { UserError } from 'n8n-workflow';
+
+/**
+ * n8n rewrites an error message that merely contains a Node error code, case-insensitively: a
+ * message about 'preexisting_roads.tif' (EEXIST) would read "The file or directory already
+ * exists". These build the errors and then put our message back.
+ */
+export function operationError(
+	node: INode,
+	message: string,
+	options: { description?: string; itemIndex?: number } = {},
+): NodeOperationError {
+	const error = new NodeOperationError(node, message, options);
+	error.message = message;
+	return error;
+}
+
+export function apiErrorOf(
+	node: INode,
+	message: string,
+	options: {
+		description?: string;
+		itemIndex?: number;
+		httpCode?: string;
+		serverMessage?: string;
+	} = {},
+): NodeApiError {
+	const { serverMessage, ...rest } = options;
+	const response: JsonObject = {
+		message,
+		...(options.httpCode ? { httpCode: options.httpCode } : {}),
+		...(serverMessage ? { serverMessage } : {}),
+	};
+	const error = new NodeApiError(node, response, { message, ...rest });
+	error.message = message;
+	return error;
+}
 
 /**
  * Every error leaves the nodes as a NodeApiError (EverGIS answered, or could not be reached) or a
@@ -19,19 +56,20 @@ export function asNodeError(
 			owner === undefined || itemIndex === undefined || owner === itemIndex
 				? error
 				: copyOf(context, error);
-	} else if (error instanceof UserError) {
-		nodeError = new NodeOperationError(context.getNode(), error.message, {
-			description: error.description ?? undefined,
+	} else if (error instanceof Error) {
+		nodeError = operationError(context.getNode(), error.message, {
+			description: (error as UserError).description ?? undefined,
 		});
 	} else {
-		nodeError = new NodeOperationError(context.getNode(), error as Error);
+		nodeError = operationError(context.getNode(), String(error));
 	}
 	const index = itemIndex ?? nodeError.context.itemIndex;
 	if (typeof index === 'number') {
 		nodeError.context.itemIndex = index;
 		// The item is in the message too, so it shows wherever the message goes (logs, error items, CLI).
-		if (!ITEM_SUFFIX.test(nodeError.message))
+		if (!ITEM_SUFFIX.test(nodeError.message)) {
 			nodeError.message = `${nodeError.message} [item ${index}]`;
+		}
 	}
 	return nodeError;
 }
@@ -45,14 +83,12 @@ function copyOf(
 	const message = error.message.replace(ITEM_SUFFIX, '');
 	const description = error.description ?? undefined;
 	if (error instanceof NodeApiError) {
-		const httpCode = error.httpCode ?? undefined;
-		return new NodeApiError(
-			context.getNode(),
-			{ message, ...(httpCode ? { httpCode } : {}) },
-			{ message, description, httpCode },
-		);
+		return apiErrorOf(context.getNode(), message, {
+			description,
+			httpCode: error.httpCode ?? undefined,
+		});
 	}
-	return new NodeOperationError(context.getNode(), message, { description });
+	return operationError(context.getNode(), message, { description });
 }
 
 /** The output item that stands for a failed item under Continue On Fail. */

@@ -1,10 +1,11 @@
-import type { INode, JsonObject } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
+import type { INode, NodeApiError } from 'n8n-workflow';
+
+import { apiErrorOf } from '../shared/nodeErrors';
 
 import type { FailureFacts } from './failure';
 import { describeUnreachable, isHtmlAnswer, serverMessage } from './failure';
 import type { RequestKind } from './retry';
-import { isRetryable } from './retry';
+import { isRetryable, wasNeverSent } from './retry';
 
 /** What the caller was doing, so that an error can say it in the user's terms. */
 export interface RequestPurpose {
@@ -60,16 +61,11 @@ export function apiError(
 ): NodeApiError {
 	const { message, description } = explain(facts, purpose, context);
 	const said = facts.status !== undefined ? serverMessage(facts.body) : undefined;
-	const errorResponse: JsonObject = {
-		message: redact(message, context.secrets),
-		...(facts.status !== undefined ? { httpCode: String(facts.status) } : {}),
-		...(said ? { serverMessage: redact(said, context.secrets) } : {}),
-	};
-	const error = new NodeApiError(node, errorResponse, {
-		message: redact(message, context.secrets),
+	const error = apiErrorOf(node, redact(message, context.secrets), {
 		description: redact(description, context.secrets),
 		httpCode: facts.status !== undefined ? String(facts.status) : undefined,
 		itemIndex: purpose.itemIndex,
+		serverMessage: said ? redact(said, context.secrets) : undefined,
 	});
 	if (!facts.configuration && isRetryable('read', facts)) transientErrors.add(error);
 	return error;
@@ -89,7 +85,7 @@ function explain(
 	}
 	if (status === undefined) {
 		const unreachable = describeUnreachable(facts, context.host, context.timeoutMs);
-		if (purpose.kind === 'create' && !isNeverSent(facts)) {
+		if (purpose.kind === 'create' && !wasNeverSent(facts)) {
 			return {
 				message: `EverGIS may have created the task: ${unreachable.message} while ${action}`,
 				description:
@@ -172,8 +168,4 @@ function explain(
 		message: `EverGIS answered HTTP ${status} while ${action}${saying}`,
 		description: 'Check the node parameters and the credentials.',
 	};
-}
-
-function isNeverSent(facts: FailureFacts): boolean {
-	return facts.code === 'ECONNREFUSED' || facts.code === 'ENOTFOUND' || facts.code === 'EAI_AGAIN';
 }

@@ -95,6 +95,7 @@ export function factsOf(error: unknown): FailureFacts {
 
 export function parseRetryAfter(value: unknown): number | undefined {
 	if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+	if (String(value).trim() === '') return undefined;
 	const seconds = Number(value);
 	if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
 	const date = Date.parse(String(value));
@@ -123,11 +124,18 @@ export function serverMessage(body: unknown): string | undefined {
 			data.title ??
 			nested?.message ??
 			(typeof data.error === 'string' ? data.error : undefined);
-		if (!text && data.errors && typeof data.errors === 'object') {
-			text = Object.values(data.errors as IDataObject)
-				.flat()
-				.filter((entry) => typeof entry === 'string')
+		// ASP.NET validation answers: a generic title, and per field what is wrong.
+		if (data.errors && typeof data.errors === 'object' && !Array.isArray(data.errors)) {
+			const fields = Object.entries(data.errors as IDataObject)
+				.map(
+					([field, problems]) =>
+						`${field}: ${[problems]
+							.flat()
+							.filter((p) => typeof p === 'string')
+							.join(', ')}`,
+				)
 				.join('; ');
+			if (fields) text = typeof text === 'string' && text !== '' ? `${text} ${fields}` : fields;
 		}
 	} else if (typeof body === 'string' && !isHtmlAnswer({}, body)) {
 		text = body;

@@ -1,5 +1,6 @@
 import type { IDataObject, IHttpRequestHelper, IN8nHttpFullResponse } from 'n8n-workflow';
 
+import { redact } from './errors';
 import { describeUnreachable, factsOf, isHtmlAnswer, serverMessage } from './failure';
 import { configurationError, normalizeHost } from './host';
 
@@ -51,7 +52,7 @@ export async function logIn(helpers: IHttpRequestHelper['helpers'], credentials:
 		const { message, description } = describeUnreachable(factsOf(failure), host, LOGIN_TIMEOUT_MS);
 		throw configurationError(`Could not log in to EverGIS at ${host}: ${message}`, description);
 	}
-	return tokenFromLoginAnswer(response, host, username);
+	return tokenFromLoginAnswer(response, host, username, credentials.password);
 }
 
 /** Reads the JWT from the login answer: the JSON `token`, or the `jwt` cookie when the body lacks it. */
@@ -59,6 +60,7 @@ export function tokenFromLoginAnswer(
 	response: IN8nHttpFullResponse,
 	host: string,
 	username: string,
+	password = '',
 ): string {
 	const status = response.statusCode;
 	const where = `for '${username}' at ${host}`;
@@ -82,7 +84,9 @@ export function tokenFromLoginAnswer(
 		);
 	}
 	if (status < 200 || status >= 300) {
-		const said = serverMessage(response.body);
+		// The server may echo the request: keep the password out of the message.
+		const echoed = serverMessage(response.body);
+		const said = echoed === undefined ? undefined : redact(echoed, [password]);
 		throw configurationError(
 			`EverGIS could not log in ${where} (HTTP ${status}${said ? `: ${said}` : ''})`,
 			status >= 500 || status === 429 || status === 419

@@ -18,7 +18,7 @@ export const RETRY = {
 	attempts: 6,
 	baseDelayMs: 500,
 	maxDelayMs: 20_000,
-	/** A Retry-After longer than this is not waited for. */
+	/** A Retry-After longer than this is cut to it. */
 	maxRetryAfterMs: 60_000,
 };
 
@@ -36,7 +36,18 @@ const TRANSIENT_NETWORK = new Set([
 	'ERR_BAD_RESPONSE',
 ]);
 /** Failures that happen before a single byte reaches the server. */
-const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const NEVER_SENT = new Set([
+	'ECONNREFUSED',
+	'EAI_AGAIN',
+	'ENETUNREACH',
+	'EHOSTUNREACH',
+	'ENOTFOUND',
+]);
+
+/** The request cannot have reached the server (so cannot have created anything). */
+export function wasNeverSent(facts: FailureFacts): boolean {
+	return facts.status === undefined && facts.code !== undefined && NEVER_SENT.has(facts.code);
+}
 
 export function isRetryable(kind: RequestKind, facts: FailureFacts): boolean {
 	if (facts.canceled) return false;
@@ -45,7 +56,8 @@ export function isRetryable(kind: RequestKind, facts: FailureFacts): boolean {
 			? NOT_TAKEN_STATUS.has(facts.status)
 			: TRANSIENT_STATUS.has(facts.status);
 	}
-	if (kind === 'create') return facts.code !== undefined && NEVER_CONNECTED.has(facts.code);
+	// A host name that does not resolve is a setting to fix, not a passing fault: not retried.
+	if (kind === 'create') return wasNeverSent(facts) && facts.code !== 'ENOTFOUND';
 	return facts.timedOut || (facts.code !== undefined && TRANSIENT_NETWORK.has(facts.code));
 }
 
@@ -55,8 +67,8 @@ export function retryDelayMs(
 	facts: FailureFacts,
 	random: () => number = Math.random,
 ) {
-	if (facts.retryAfterMs !== undefined && facts.retryAfterMs <= RETRY.maxRetryAfterMs) {
-		return Math.max(facts.retryAfterMs, 100);
+	if (facts.retryAfterMs !== undefined) {
+		return Math.min(Math.max(facts.retryAfterMs, 100), RETRY.maxRetryAfterMs);
 	}
 	const ceiling = Math.min(RETRY.maxDelayMs, RETRY.baseDelayMs * 2 ** (attempt - 1));
 	return Math.round(ceiling / 2 + (random() * ceiling) / 2);
@@ -97,6 +109,16 @@ export async function withRetries<T>(
 		}
 		const delay = retryDelayMs(attemptNumber, facts);
 		hooks.onRetry?.(attemptNumber, delay, facts);
-		await sleep(delay, hooks.signal);
+		try {
+			await sleep(delay, hooks.signal);
+		} catch {
+			// The execution was canceled while waiting to try again.
+			return {
+				ok: false,
+				error: failure,
+				facts: { ...facts, canceled: true },
+				attempts: attemptNumber,
+			};
+		}
 	}
 }

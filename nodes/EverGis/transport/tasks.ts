@@ -1,8 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
 
 import type { CreatedTask, TaskInfo, TaskProgress } from '../model/task';
 import type { TilingBody } from '../model/tilingBody';
+import { apiErrorOf } from '../shared/nodeErrors';
 import type { EverGisFunctions } from './request';
 import { everGisRequest } from './request';
 
@@ -35,15 +35,10 @@ export async function createTilingTask(
 	const taskId = (created as IDataObject)?.taskId;
 	if (typeof taskId !== 'string' || taskId === '') {
 		const message = 'EverGIS accepted the tiling task but its answer has no taskId';
-		throw new NodeApiError(
-			this.getNode(),
-			{ message },
-			{
-				message,
-				description: `The answer was: ${JSON.stringify(created).slice(0, 200)}. Check that Host points at the EverGIS API.`,
-				itemIndex,
-			},
-		);
+		throw apiErrorOf(this.getNode(), message, {
+			description: `The answer was: ${JSON.stringify(created).slice(0, 200)}. Check that Host points at the EverGIS API.`,
+			itemIndex,
+		});
 	}
 	return created as CreatedTask;
 }

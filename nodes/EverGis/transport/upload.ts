@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
 
+import { apiErrorOf } from '../shared/nodeErrors';
 import type { EverGisFunctions } from './request';
 import { everGisRequest } from './request';
 
@@ -72,15 +72,10 @@ export async function uploadToTemporaryStorage(
 	})) as IDataObject;
 	if (typeof answer?.fileId !== 'string' || answer.fileId === '') {
 		const message = `EverGIS accepted '${source.uploadName}' but its answer has no fileId`;
-		throw new NodeApiError(
-			this.getNode(),
-			{ message },
-			{
-				message,
-				description: `The answer was: ${JSON.stringify(answer).slice(0, 200)}. Check that Host points at the EverGIS API.`,
-				itemIndex,
-			},
-		);
+		throw apiErrorOf(this.getNode(), message, {
+			description: `The answer was: ${JSON.stringify(answer).slice(0, 200)}. Check that Host points at the EverGIS API.`,
+			itemIndex,
+		});
 	}
 	return { fileId: answer.fileId, url: typeof answer.url === 'string' ? answer.url : null };
 }

@@ -1,8 +1,9 @@
 import type { IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
-import { NodeOperationError, sleep } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
 
 import type { TaskProgress } from '../model/task';
 import { isTerminalStatus } from '../model/statuses';
+import { operationError } from '../shared/nodeErrors';
 import { mapWithConcurrency } from '../shared/pool';
 import { isTransientError } from './errors';
 import { getTaskProgress } from './tasks';
@@ -130,13 +131,13 @@ export class TaskWaiter {
 		if (task.nextPollAt > task.deadline) task.nextPollAt = task.deadline;
 	}
 
-	private timedOut(task: Watched): NodeOperationError {
+	private timedOut(task: Watched): Error {
 		const seconds = Math.round(task.timeoutMs / 1000);
 		const last = task.last ? `last status: ${task.last.status}` : 'no status received';
 		const failing = task.lastError
 			? `; the last progress request failed: ${task.lastError.message}`
 			: '';
-		return new NodeOperationError(
+		return operationError(
 			this.context.getNode(),
 			`Task ${task.taskId} did not finish within ${seconds} s (${last}${failing})`,
 			{
@@ -148,8 +149,8 @@ export class TaskWaiter {
 		);
 	}
 
-	private canceled(task: Watched): NodeOperationError {
-		return new NodeOperationError(
+	private canceled(task: Watched): Error {
+		return operationError(
 			this.context.getNode(),
 			`Stopped waiting for task ${task.taskId}: the execution was canceled`,
 			{

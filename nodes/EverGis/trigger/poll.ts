@@ -1,12 +1,11 @@
 import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
 import { isTerminalStatus } from '../model/statuses';
 import type { TaskProgress } from '../model/task';
 import { progressSummary } from '../model/task';
 import { mapWithConcurrency } from '../shared/pool';
 import { splitList } from '../shared/list';
-import { asNodeError } from '../shared/nodeErrors';
+import { asNodeError, operationError } from '../shared/nodeErrors';
 import { isTransientError } from '../transport/errors';
 import { getTaskInfo, getTaskProgress } from '../transport/tasks';
 import { POLL_CONCURRENCY } from '../transport/waiter';
@@ -32,7 +31,7 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 	const statuses = new Set(this.getNodeParameter('statuses', []) as string[]);
 	const options = this.getNodeParameter('options', {}) as IDataObject;
 	if (watched.length === 0) {
-		throw new NodeOperationError(this.getNode(), 'No task IDs to watch', {
+		throw operationError(this.getNode(), 'No task IDs to watch', {
 			description:
 				'Fill in Task IDs with the IDs of the tiling tasks to watch (e.g. the taskId output of EverGIS Tiling).',
 		});

@@ -383,10 +383,7 @@ describe('parseAttributes: JSON mode', () => {
 		expect(error.message).toBe('Attributes (JSON) must be a JSON object, not boolean');
 	});
 
-	// BUG (nodes/EverGis/model/tilingBody.ts, parseJsonObject): the JSON text `null` parses to
-	// null, and the message is built from `typeof null`, so it reads "must be a JSON object, not
-	// object", which contradicts itself. It should say "not null". Flip to `test` once fixed.
-	test.failing('the JSON text null is refused as "not null" (not "not object")', () => {
+	test('the JSON text null is refused as "not null" (not "not object")', () => {
 		const error = userErrorFrom(() => parseAttributes('json', undefined, 'null'));
 		expect(error.message).toBe('Attributes (JSON) must be a JSON object, not null');
 	});

@@ -82,12 +82,7 @@ describe('safeFileName', () => {
 		},
 	);
 
-	// BUG (nodes/EverGis/model/uploadName.ts:12): white space is turned into '_' before `.trim()`,
-	// so the trim never removes anything. A name with a trailing space (e.g. from a typed File Name
-	// or a Content-Disposition header) keeps a '_' after its extension: 'scene.tif ' becomes
-	// 'scene.tif_', and the unique name 'scene_<hex>.tif_' no longer ends in .tif. Leading and
-	// trailing white space should be trimmed away. Flip to `test` once fixed.
-	test.failing('leading and trailing white space is trimmed, not turned into _', () => {
+	test('leading and trailing white space is trimmed, not turned into _', () => {
 		expect(safeFileName(' scene.tif ')).toBe('scene.tif');
 		expect(uniqueUploadName('scene.tif ', HEX)).toBe('scene_0123456789ab.tif');
 	});

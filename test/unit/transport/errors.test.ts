@@ -264,12 +264,7 @@ describe('apiError: messages', () => {
 		},
 	);
 
-	// BUG (nodes/EverGis/transport/errors.ts:177-179 vs transport/retry.ts:39): retry.ts counts
-	// EHOSTUNREACH and ENETUNREACH as "never connected" and re-sends a create after them, but
-	// errors.ts's isNeverSent() does not know them, so when those retries run out the user is told
-	// "EverGIS may have created the task ... Check in EverGIS whether the task exists", which the
-	// retry policy itself rules out. Both lists should be one. Flip to `test` once fixed.
-	test.failing.each(['EHOSTUNREACH', 'ENETUNREACH'])(
+	test.each(['EHOSTUNREACH', 'ENETUNREACH'])(
 		'%s on create (retried as never connected): "could not reach", not "may have created"',
 		(code) => {
 			const error = apiError(NODE, facts({ code }), CREATE, { ...CONTEXT, attempts: 6 });
@@ -342,13 +337,7 @@ describe('apiError: messages', () => {
 		);
 	});
 
-	// BUG (nodes/EverGis/transport/errors.ts:68, apiError): NodeApiError's constructor replaces
-	// any message that contains a Node error code as a substring (case-insensitive: EEXIST, EPERM,
-	// ENOENT, ...) with n8n's generic sentence. A file named 'preexisting_roads.tif' ("prEEXISTing")
-	// turns "EverGIS failed while uploading 'preexisting_roads.tif' (HTTP 500)" into "The file or
-	// directory already exists". apiError should set the message after construction (or otherwise
-	// keep its own). Flip to `test` once fixed.
-	test.failing('its own message survives a file name that contains a Node error code', () => {
+	test('its own message survives a file name that contains a Node error code', () => {
 		const error = apiError(
 			NODE,
 			json({}, 500),

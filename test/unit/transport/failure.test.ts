@@ -266,12 +266,12 @@ describe('serverMessage', () => {
 		expect(serverMessage({ error: 'invalid_grant' })).toBe('invalid_grant');
 	});
 
-	test('{errors: {field: [...]}} alone: every string, joined', () => {
+	test('{errors: {field: [...]}} alone: every field with its problems', () => {
 		expect(
 			serverMessage({
 				errors: { files: ['The files field is required.'], maxZoomLevel: ['Too big.', 3] },
 			}),
-		).toBe('The files field is required.; Too big.');
+		).toBe('files: The files field is required.; maxZoomLevel: Too big.');
 	});
 
 	test('ASP.NET validation problem {title, errors}: the title at least', () => {
@@ -284,12 +284,7 @@ describe('serverMessage', () => {
 		expect(said).toContain('One or more validation errors occurred.');
 	});
 
-	// BUG (nodes/EverGis/transport/failure.ts:119-131, serverMessage): ASP.NET Core answers a
-	// validation failure with {title: 'One or more validation errors occurred.', errors: {...}}.
-	// `errors` is read only when there is no message/detail/title, so the user sees the generic
-	// title and never learns which field was wrong. The field errors should be in the message.
-	// Flip to `test` once fixed.
-	test.failing('ASP.NET validation problem {title, errors}: the field errors are said', () => {
+	test('ASP.NET validation problem {title, errors}: the field errors are said', () => {
 		const said = serverMessage({
 			type: 'https://tools.ietf.org/html/rfc7231#section-6.5.1',
 			title: 'One or more validation errors occurred.',

@@ -272,19 +272,11 @@ describe('logIn (with a fake httpRequest)', () => {
 		expect(calls).toHaveLength(0);
 	});
 
-	// BUG (nodes/EverGis/transport/login.ts:84-90, tokenFromLoginAnswer): for a non-2xx answer the
-	// server's own message is put into the error as it is. A server or proxy that echoes the
-	// request body in its error (some validation errors do) puts the password into the message
-	// n8n shows and stores, although login.ts promises "never the password". logIn knows the
-	// password and should scrub it (e.g. with errors.ts's redact). Flip to `test` once fixed.
-	test.failing(
-		'a server that echoes the login body: the password is still not in the message',
-		async () => {
-			const echo = { message: `Invalid request: {"username":"alice","password":"${PASSWORD}"}` };
-			const { helpers } = helpersAnswering(answer(400, echo));
-			const error = await logIn(helpers, credentials).catch((e: unknown) => e);
-			expect(isConfigurationError(error)).toBe(true);
-			expectNoSecret(error);
-		},
-	);
+	test('a server that echoes the login body: the password is still not in the message', async () => {
+		const echo = { message: `Invalid request: {"username":"alice","password":"${PASSWORD}"}` };
+		const { helpers } = helpersAnswering(answer(400, echo));
+		const error = await logIn(helpers, credentials).catch((e: unknown) => e);
+		expect(isConfigurationError(error)).toBe(true);
+		expectNoSecret(error);
+	});
 });

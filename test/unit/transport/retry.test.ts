@@ -154,10 +154,10 @@ describe('retryDelayMs', () => {
 		);
 	});
 
-	test('a Retry-After beyond maxRetryAfterMs is not waited for: the backoff is used', () => {
+	test('a Retry-After beyond maxRetryAfterMs is cut to maxRetryAfterMs', () => {
 		const hint = facts({ status: 503, retryAfterMs: RETRY.maxRetryAfterMs + 1 });
-		expect(retryDelayMs(1, hint, () => 0)).toBe(250);
-		expect(retryDelayMs(9, hint, () => 0.999999)).toBe(RETRY.maxDelayMs);
+		expect(retryDelayMs(1, hint, () => 0)).toBe(RETRY.maxRetryAfterMs);
+		expect(retryDelayMs(9, hint, () => 0.999999)).toBe(RETRY.maxRetryAfterMs);
 	});
 
 	test('Retry-After 0 still waits a little (100 ms)', () => {

@@ -4,14 +4,13 @@ import type {
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
 import { isFailureStatus } from '../../model/statuses';
 import type { TaskProgress } from '../../model/task';
 import { failureReason, progressSummary } from '../../model/task';
 import type { TilingBody } from '../../model/tilingBody';
 import { buildTilingBody, parseAttributes } from '../../model/tilingBody';
-import { asNodeError } from '../../shared/nodeErrors';
+import { asNodeError, operationError } from '../../shared/nodeErrors';
 import { createTilingTask } from '../../transport/tasks';
 import { uploadToTemporaryStorage } from '../../transport/upload';
 import { catalogLocator } from '../common/catalog';
@@ -298,7 +297,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		},
 		finish: (progress) => {
 			if (isFailureStatus(progress.status) && !waitOptions.outputFailedTasks) {
-				throw new NodeOperationError(
+				throw operationError(
 					this.getNode(),
 					`Tiling task ${task.taskId} ended ${progress.status}: ${failureReason(progress)}`,
 					{

@@ -1,8 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
 import { isFailureStatus } from '../../model/statuses';
 import { failureReason, progressSummary } from '../../model/task';
+import { operationError } from '../../shared/nodeErrors';
 import {
 	failedTasksOption,
 	pollIntervalOption,
@@ -41,7 +41,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				context: { taskId },
 				finish: (progress) => {
 					if (isFailureStatus(progress.status) && !waitOptions.outputFailedTasks) {
-						throw new NodeOperationError(
+						throw operationError(
 							this.getNode(),
 							`Task ${taskId} ended ${progress.status}: ${failureReason(progress)}`,
 							{
