@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type { INodeParameters } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { startSandbox } from '../../sandbox';
 import type { Sandbox } from '../../sandbox';
@@ -54,7 +54,7 @@ interface Case {
 	/** The message of the bad item's error, without the " [item 1]" that names it. */
 	message: RegExp;
 	description?: RegExp;
-	credentials?: Record<string, unknown>;
+	credentials?: ICredentialDataDecryptedObject;
 	/** The bad input breaks every item (the credentials, say), not only its own. */
 	allItems?: boolean;
 }
@@ -64,7 +64,7 @@ const upload = (more: INodeParameters = {}) =>
 		...more,
 		options: { pollInterval: 0.1, ...((more.options as object) ?? {}) },
 	});
-const onItem = (json: object): FileItemSpec => ({ json, files: { data: tenth } });
+const onItem = (json: IDataObject): FileItemSpec => ({ json, files: { data: tenth } });
 
 const cases: Case[] = [
 	{
