@@ -3,8 +3,13 @@ module.exports = {
 	testEnvironment: 'node',
 	roots: ['<rootDir>/test'],
 	testMatch: ['**/*.test.ts'],
-	// The end-to-end and queue-mode suites run a real n8n; they have their own commands.
-	testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/queue/'],
+	// The end-to-end, queue-mode and real-n8n harness suites run a real n8n; they have their own commands.
+	testPathIgnorePatterns: [
+		'/node_modules/',
+		'<rootDir>/test/e2e/',
+		'<rootDir>/test/queue/',
+		'<rootDir>/test/real-n8n/',
+	],
 	transform: {
 		// Type checking is done once by `npm run typecheck`; jest only transpiles.
 		'^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }],

@@ -1,0 +1,263 @@
+/**
+ * Proves the real-n8n harness with a throwaway community package (test/real-n8n/dummy-package.ts):
+ * n8n execute on SQLite, n8n start with published schedule and webhook workflows, and queue mode
+ * (PostgreSQL + Redis + a main + two workers). Run with `npm run test:real-n8n-harness`.
+ */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+import { DUMMY_CREDENTIAL_TYPE, DUMMY_NODE_TYPE, packDummyPackage } from './dummy-package';
+import {
+	createUserFolder,
+	ensureN8nInstalled,
+	executeWorkflow,
+	importCredentials,
+	importWorkflow,
+	listExecutions,
+	logStep,
+	newN8nId,
+	nodeItems,
+	publishWorkflow,
+	startN8n,
+	startQueueServices,
+	stopAll,
+	timingSummary,
+	waitForExecutions,
+	waitForWebhook,
+	type N8nProcess,
+	type UserFolder,
+	type WorkflowJson,
+} from './index';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+let tarball: string;
+
+beforeAll(async () => {
+	await ensureN8nInstalled();
+	tarball = await logStep('pack the dummy package', () => packDummyPackage());
+	cleanups.push(() => rmSync(dirname(tarball), { recursive: true, force: true }));
+});
+
+afterAll(async () => {
+	await stopAll();
+	for (const cleanup of cleanups.reverse()) await cleanup();
+	process.stderr.write(`\n[real-n8n] step timings:\n${timingSummary()}\n`);
+});
+
+async function folderWith(
+	options: Parameters<typeof createUserFolder>[0] = {},
+): Promise<UserFolder> {
+	const folder = await logStep('create user folder', () =>
+		createUserFolder({ tarballs: [tarball], ...options }),
+	);
+	cleanups.push(() => folder.cleanup());
+	return folder;
+}
+
+function echoNode(parameters: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+	return {
+		id: 'echo-node',
+		name: 'Echo',
+		type: DUMMY_NODE_TYPE,
+		typeVersion: 1,
+		position: [220, 0],
+		parameters,
+		...extra,
+	};
+}
+
+function webhookWorkflow(path: string, echoParameters: Record<string, unknown>): WorkflowJson {
+	return {
+		id: newN8nId(),
+		name: `Webhook ${path}`,
+		nodes: [
+			{
+				id: 'webhook-node',
+				name: 'Webhook',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2,
+				position: [0, 0],
+				webhookId: `00000000-0000-4000-8000-${path
+					.replace(/[^0-9a-f]/g, '')
+					.padEnd(12, '0')
+					.slice(0, 12)}`,
+				parameters: { path, httpMethod: 'POST', responseMode: 'lastNode', options: {} },
+			},
+			echoNode(echoParameters),
+		],
+		connections: { Webhook: { main: [[{ node: 'Echo', type: 'main', index: 0 }]] } },
+	};
+}
+
+async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
+	const response = await fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+		signal: AbortSignal.timeout(60_000),
+	});
+	const text = await response.text();
+	if (response.status !== 200) throw new Error(`POST ${url}: ${response.status} ${text}`);
+	return JSON.parse(text) as Record<string, unknown>;
+}
+
+test('n8n execute runs Manual Trigger -> Dummy Echo -> Code, with a credential and $env (SQLite)', async () => {
+	const folder = await folderWith({ env: { EVERGIS_HARNESS_VALUE: 'from-env' } });
+	const [credentialId] = await importCredentials(folder, {
+		name: 'Dummy token',
+		type: DUMMY_CREDENTIAL_TYPE,
+		data: { token: 'secret-1' },
+	});
+	const [workflowId] = await importWorkflow(folder, {
+		name: 'Dummy echo (manual)',
+		nodes: [
+			{
+				id: 'start-node',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			echoNode(
+				{ tag: '={{ $env.EVERGIS_HARNESS_VALUE }}' },
+				{ credentials: { [DUMMY_CREDENTIAL_TYPE]: { id: credentialId, name: 'Dummy token' } } },
+			),
+			{
+				// The Code node runs in n8n's task runner (a child process of n8n, internal mode).
+				id: 'code-node',
+				name: 'Code',
+				type: 'n8n-nodes-base.code',
+				typeVersion: 2,
+				position: [440, 0],
+				parameters: {
+					jsCode: 'return $input.all().map((item) => ({ json: { ...item.json, viaCode: true } }));',
+				},
+			},
+		],
+		connections: {
+			Start: { main: [[{ node: 'Echo', type: 'main', index: 0 }]] },
+			Echo: { main: [[{ node: 'Code', type: 'main', index: 0 }]] },
+		},
+	});
+
+	const result = await executeWorkflow(folder, workflowId);
+	expect(result.error).toBeUndefined();
+	expect(result.run.status).toBe('success');
+	const items = nodeItems(result.runData, 'Echo');
+	expect(items).toEqual([
+		{ tag: 'from-env', pid: expect.any(Number), credentialToken: 'secret-1' },
+	]);
+	expect(nodeItems(result.runData, 'Code')).toEqual([{ ...items[0], viaCode: true }]);
+
+	const records = await logStep('listExecutions (SQLite)', () =>
+		listExecutions(folder, { includeData: true }),
+	);
+	expect(records).toHaveLength(1);
+	expect(records[0]).toMatchObject({ workflowId, status: 'success', mode: 'cli', finished: true });
+	expect(records[0].data?.resultData.runData.Echo[0].data?.main?.[0]?.[0]?.json).toEqual(items[0]);
+});
+
+test('n8n start runs published workflows: a Schedule Trigger and a webhook (SQLite)', async () => {
+	const folder = await folderWith();
+	const hook = webhookWorkflow('dummy-echo-regular', { tag: 'hook' });
+	const schedule: WorkflowJson = {
+		id: newN8nId(),
+		name: 'Dummy echo (schedule)',
+		nodes: [
+			{
+				id: 'schedule-node',
+				name: 'Schedule',
+				type: 'n8n-nodes-base.scheduleTrigger',
+				typeVersion: 1.2,
+				position: [0, 0],
+				parameters: { rule: { interval: [{ field: 'seconds', secondsInterval: 2 }] } },
+			},
+			echoNode({ tag: 'schedule' }),
+		],
+		connections: { Schedule: { main: [[{ node: 'Echo', type: 'main', index: 0 }]] } },
+	};
+	await importWorkflow(folder, [hook, schedule]);
+	await publishWorkflow(folder, hook.id as string);
+	await publishWorkflow(folder, schedule.id as string);
+
+	const main = await startN8n(folder);
+	await logStep('n8n start ready', () => main.waitReady());
+	await logStep('webhook registered', () => waitForWebhook(main, 'dummy-echo-regular'));
+	const answer = await logStep('call the webhook', () =>
+		postJson(main.webhookUrl('dummy-echo-regular'), { hello: 'world' }),
+	);
+	expect(answer).toMatchObject({ body: { hello: 'world' }, tag: 'hook', pid: main.pid });
+
+	const records = await logStep('schedule and webhook executions recorded', () =>
+		waitForExecutions(folder, {
+			includeData: true,
+			timeoutMs: 60_000,
+			until: (rs) =>
+				rs.some((r) => r.workflowId === schedule.id && r.status === 'success') &&
+				rs.some((r) => r.workflowId === hook.id && r.status === 'success'),
+		}),
+	);
+	const scheduled = records.find((r) => r.workflowId === schedule.id && r.status === 'success');
+	expect(scheduled?.mode).toBe('trigger');
+	expect(scheduled?.data?.resultData.runData.Echo[0].data?.main?.[0]?.[0]?.json).toMatchObject({
+		tag: 'schedule',
+		pid: main.pid,
+	});
+	expect(records.find((r) => r.workflowId === hook.id)?.mode).toBe('webhook');
+	await logStep('stop n8n start', () => main.stop());
+});
+
+test('queue mode: PostgreSQL + Redis, a main and two workers share webhook executions', async () => {
+	const services = await logStep('start PostgreSQL and Redis', () => startQueueServices());
+	cleanups.push(() => services.stop());
+	const folder = await folderWith({
+		postgres: services.postgres.connection,
+		redis: services.redis.connection,
+	});
+	const hook = webhookWorkflow('dummy-echo-queue', { tag: 'queued', delayMs: 2000 });
+	await importWorkflow(folder, hook);
+	await publishWorkflow(folder, hook.id as string);
+
+	const main = await startN8n(folder, { mode: 'queue', role: 'main' });
+	const workers: N8nProcess[] = [];
+	for (let i = 0; i < 2; i++) {
+		workers.push(await startN8n(folder, { mode: 'queue', role: 'worker', concurrency: 2 }));
+	}
+	await logStep('main and 2 workers ready', () =>
+		Promise.all([main.waitReady(), ...workers.map((worker) => worker.waitReady())]),
+	);
+	await logStep('webhook registered (queue)', () => waitForWebhook(main, 'dummy-echo-queue'));
+
+	const answers = await logStep('6 webhook calls in parallel', () =>
+		Promise.all(
+			Array.from({ length: 6 }, (_, i) =>
+				postJson(main.webhookUrl('dummy-echo-queue'), { call: i }),
+			),
+		),
+	);
+	const workerPids = workers.map((worker) => worker.pid);
+	const answeredPids = answers.map((answer) => answer.pid as number);
+	for (const pid of answeredPids) expect(workerPids).toContain(pid);
+	expect(new Set(answeredPids).size).toBe(2);
+
+	const records = await logStep('6 executions recorded (PostgreSQL)', () =>
+		waitForExecutions(folder, {
+			includeData: true,
+			workflowId: hook.id,
+			until: (rs) => rs.filter((r) => r.status === 'success').length >= 6,
+		}),
+	);
+	expect(records).toHaveLength(6);
+	const recordedPids = records.map(
+		(r) => r.data?.resultData.runData.Echo[0].data?.main?.[0]?.[0]?.json.pid as number,
+	);
+	expect(new Set(recordedPids)).toEqual(new Set(workerPids));
+	for (const record of records) expect(record.mode).toBe('webhook');
+	for (const worker of workers) {
+		expect(worker.lines.some((line) => /Worker started execution/.test(line))).toBe(true);
+	}
+	await logStep('stop main and workers', () =>
+		Promise.all([main.stop(), ...workers.map((worker) => worker.stop())]),
+	);
+});
