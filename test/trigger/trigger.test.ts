@@ -1,0 +1,627 @@
+import { createServer } from 'node:net';
+
+import { CANCEL_MESSAGE, startSandbox } from '../../sandbox';
+import type { Sandbox } from '../../sandbox';
+import { CREDENTIALS } from '../helpers/workflows';
+import {
+	ALL_TRIGGER_STATUSES,
+	countProgress,
+	endTask,
+	idsOf,
+	jsonOf,
+	newEngine,
+	Poller,
+	rememberedIds,
+	savedState,
+	sleep,
+	TaskFactory,
+	TRIGGER,
+	triggerWorkflow,
+} from './support';
+
+// The EverGIS Tiling Trigger run as n8n runs it: each poll goes through n8n-core's PollContext and
+// TriggersAndPollers against the sandbox, and the static data it returns is what the next poll
+// gets. Tasks stay Executing until the test ends them (taskDurationMs: null).
+
+let sandbox: Sandbox;
+let factory: TaskFactory;
+/** Server-side log of the sandbox (for the concurrency test): [time it closed, line]. */
+const serverLog: Array<{ at: number; line: string }> = [];
+let recordLog = false;
+
+beforeAll(async () => {
+	sandbox = await startSandbox({
+		taskDurationMs: null,
+		latencyMs: 0,
+		log: (line) => {
+			if (recordLog) serverLog.push({ at: performance.now(), line });
+		},
+	});
+	factory = new TaskFactory(sandbox);
+});
+afterAll(async () => await sandbox.close());
+
+describe('fires once per task', () => {
+	test('tasks ending in different polls each fire once, in the poll after they end', async () => {
+		const [a, b, c] = await factory.create(3);
+		const spec = triggerWorkflow([a, b, c]);
+		const poller = await Poller.start(sandbox);
+
+		let poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.result).toEqual([]);
+		expect(poll.progress).toBe(3);
+
+		sandbox.finishTask(a, 'Completed');
+		poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(idsOf(poll.result)).toEqual([a]);
+		expect(poll.result[0].status).toBe('Completed');
+
+		poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.result).toEqual([]);
+		expect(poll.progress).toBe(2);
+
+		sandbox.finishTask(b, 'Failed', 'no space left');
+		sandbox.finishTask(c, 'Completed');
+		poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(idsOf(poll.result)).toEqual([b, c].sort());
+
+		for (let i = 0; i < 3; i++) {
+			poll = await countProgress(sandbox, () => poller.poll(spec));
+			expect(poll.result).toEqual([]);
+			expect(poll.progress).toBe(0);
+		}
+		expect(rememberedIds(poller.staticData)).toEqual([a, b, c].sort());
+	});
+
+	test('restarts and re-activations in between: saved static data keeps each task to one emission', async () => {
+		const [a, b, c, d] = await factory.create(4);
+		const spec = triggerWorkflow([a, b, c, d]);
+		const poller = await Poller.start(sandbox);
+		const emitted: string[] = [];
+
+		sandbox.finishTask(a, 'Completed');
+		emitted.push(...idsOf(await poller.poll(spec)));
+		expect(emitted).toEqual([a]);
+
+		await poller.restart();
+		let poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.result).toEqual([]);
+		expect(poll.progress).toBe(3); // a is not asked again after the restart
+
+		sandbox.finishTask(b, 'Interrupted');
+		await poller.restart();
+		emitted.push(...idsOf(await poller.poll(spec)));
+		await poller.restart();
+		await poller.restart();
+		emitted.push(...idsOf(await poller.poll(spec)));
+
+		sandbox.finishTask(c, 'Timeout');
+		sandbox.finishTask(d, 'Completed');
+		await poller.restart();
+		emitted.push(...idsOf(await poller.poll(spec)));
+		await poller.restart();
+		poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.result).toEqual([]);
+		expect(poll.progress).toBe(0);
+
+		expect(emitted.sort()).toEqual([a, b, c, d].sort());
+		// What n8n would store is plain JSON: the ID → status map of ended tasks.
+		expect(poller.staticData).toEqual({
+			[`node:${TRIGGER}`]: {
+				ended: { [a]: 'Completed', [b]: 'Interrupted', [c]: 'Timeout', [d]: 'Completed' },
+			},
+		});
+	});
+
+	test('n8n saves static data only with an emission: a restart from its database re-asks quiet ends but never fires twice', async () => {
+		const [a, b, c] = await factory.create(3);
+		const spec = triggerWorkflow([a, b, c], { statuses: ['Completed'] });
+		const poller = await Poller.start(sandbox);
+		sandbox.finishTask(a, 'Completed');
+		expect(idsOf(await poller.poll(spec))).toEqual([a]); // emitted: n8n saves the static data
+		sandbox.finishTask(b, 'Failed'); // not selected: the poll emits nothing, n8n saves nothing
+		expect(await poller.poll(spec)).toEqual([]);
+		expect(rememberedIds(poller.staticData)).toEqual([a, b].sort());
+		expect(rememberedIds(poller.savedOnEmit)).toEqual([a]);
+
+		await poller.restart('database');
+		let poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.result).toEqual([]);
+		expect(poll.progress).toBe(2); // b is asked once more (it was only remembered in memory), and c
+		sandbox.finishTask(c, 'Completed');
+		await poller.restart('database');
+		poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(idsOf(poll.result)).toEqual([c]);
+		expect(poll.progress).toBe(2);
+		await poller.restart('database');
+		expect(await poller.poll(spec)).toEqual([]);
+	});
+});
+
+describe('Task IDs', () => {
+	test('commas, spaces, tabs, new lines and semicolons separate IDs; duplicates count once', async () => {
+		const [a, b, c, d] = await factory.create(4);
+		const typed = `  ${a},${b}\n${c}\t ${d};;${a} ,\n\n${b}\r\n`;
+		const spec = triggerWorkflow(typed);
+		const poller = await Poller.start(sandbox);
+		let poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.result).toEqual([]);
+		expect(poll.progress).toBe(4);
+
+		for (const id of [a, b, c, d]) sandbox.finishTask(id, 'Completed');
+		poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(idsOf(poll.result)).toEqual([a, b, c, d].sort());
+	});
+
+	test('an expression that gives an array of IDs', async () => {
+		const [a, b, c] = await factory.create(3);
+		const spec = triggerWorkflow(`={{ ${JSON.stringify([a, ` ${b} `, a])} }}`);
+		const poller = await Poller.start(sandbox);
+		sandbox.finishTask(a, 'Completed');
+		sandbox.finishTask(b, 'Failed');
+		sandbox.finishTask(c, 'Completed'); // not in the array
+		const poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.progress).toBe(2);
+		expect(idsOf(poll.result)).toEqual([a, b].sort());
+		expect(rememberedIds(poller.staticData)).toEqual([a, b].sort());
+	});
+
+	test('an expression that gives a string is split like typed text', async () => {
+		const [a, b] = await factory.create(2);
+		const spec = triggerWorkflow(`={{ ${JSON.stringify(`${a}\n${b}`)} }}`);
+		const poller = await Poller.start(sandbox);
+		sandbox.finishTask(a, 'Completed');
+		sandbox.finishTask(b, 'Completed');
+		expect(idsOf(await poller.poll(spec))).toEqual([a, b].sort());
+	});
+
+	test('no IDs at all: the poll fails and says what to fill in', async () => {
+		const poller = await Poller.start(sandbox);
+		for (const empty of ['', ' \n , ; ', '={{ [] }}']) {
+			const error = await poller.failingPoll(triggerWorkflow(empty));
+			expect(error.message).toBe('No task IDs to watch');
+		}
+	});
+});
+
+describe('statuses', () => {
+	test('by default (Fire On left as it is) every terminal status fires', async () => {
+		const ids = await factory.create(ALL_TRIGGER_STATUSES.length);
+		const spec = triggerWorkflow(ids); // no `statuses` parameter: the node's default applies
+		const poller = await Poller.start(sandbox);
+		expect(await poller.poll(spec)).toEqual([]);
+		for (const [i, status] of ALL_TRIGGER_STATUSES.entries()) {
+			await endTask(sandbox, factory, ids[i], status);
+		}
+		const items = await poller.poll(spec);
+		expect(Object.fromEntries(items.map((item) => [item.taskId, item.status]))).toEqual(
+			Object.fromEntries(ids.map((id, i) => [id, ALL_TRIGGER_STATUSES[i]])),
+		);
+		const canceled = items.find((item) => item.status === 'Canceled');
+		expect(canceled?.message).toBe(CANCEL_MESSAGE);
+		expect(await poller.poll(spec)).toEqual([]);
+	});
+
+	test('only the selected statuses fire; the others end silently and are not asked again', async () => {
+		const ids = await factory.create(ALL_TRIGGER_STATUSES.length);
+		const spec = triggerWorkflow(ids, { statuses: ['Failed', 'Timeout'] });
+		const poller = await Poller.start(sandbox);
+		for (const [i, status] of ALL_TRIGGER_STATUSES.entries()) {
+			await endTask(sandbox, factory, ids[i], status);
+		}
+		let poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.progress).toBe(ids.length);
+		expect(poll.result.map((item) => item.status).sort()).toEqual(['Failed', 'Timeout']);
+		expect(rememberedIds(poller.staticData)).toEqual([...ids].sort());
+
+		poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.result).toEqual([]);
+		expect(poll.progress).toBe(0);
+	});
+
+	test('each status alone fires only its own tasks', async () => {
+		for (const selected of ALL_TRIGGER_STATUSES) {
+			const ids = await factory.create(ALL_TRIGGER_STATUSES.length);
+			for (const [i, status] of ALL_TRIGGER_STATUSES.entries()) {
+				await endTask(sandbox, factory, ids[i], status);
+			}
+			const poller = await Poller.start(sandbox);
+			const items = await poller.poll(triggerWorkflow(ids, { statuses: [selected] }));
+			expect(items.map((item) => [item.taskId, item.status])).toEqual([
+				[ids[ALL_TRIGGER_STATUSES.indexOf(selected)], selected],
+			]);
+		}
+	});
+});
+
+describe('items', () => {
+	test('a completed task: taskId, status, taskResult, tilesCreated, seenAt; no info unless asked', async () => {
+		const [id] = await factory.create(1);
+		const poller = await Poller.start(sandbox);
+		const spec = triggerWorkflow([id]);
+		expect(await poller.poll(spec)).toEqual([]); // the raster check is done: the catalog gets the tiles
+		sandbox.finishTask(id, 'Completed');
+		const before = Date.now();
+		const poll = await countProgress(sandbox, () => poller.poll(spec));
+		const after = Date.now();
+		expect(poll.taskInfo).toBe(0);
+		expect(poll.result).toHaveLength(1);
+		const item = poll.result[0];
+		const record = sandbox.tasks().find((task) => task.id === id);
+		const raster = sandbox.catalog('demo.landsat_images')?.rasters.find((r) => r.taskId === id);
+		expect(raster?.tiles).toBeGreaterThan(0);
+		expect(item).toMatchObject({
+			taskId: id,
+			status: 'Completed',
+			message: null,
+			tilesCreated: raster?.tiles,
+			taskResult: record?.taskResult,
+		});
+		expect(item.taskResult).toMatchObject({
+			message: null,
+			inputObjectCount: 1,
+			errorCount: 0,
+			outputObjectCount: 1,
+			stepResults: [expect.objectContaining({ resultDetails: { 'Tiles created': raster?.tiles } })],
+		});
+		expect(item).not.toHaveProperty('info');
+		const seenAt = Date.parse(String(item.seenAt));
+		expect(new Date(seenAt).toISOString()).toBe(item.seenAt);
+		expect(seenAt).toBeGreaterThanOrEqual(before);
+		expect(seenAt).toBeLessThanOrEqual(after);
+	});
+
+	test('Include Task Info adds parameters and dates, one request per fired task only', async () => {
+		const [done, failed, running] = await factory.create(3);
+		const unknown = '00000000-0000-4000-8000-000000000000';
+		const poller = await Poller.start(sandbox);
+		const spec = triggerWorkflow([done, failed, running, unknown], { includeTaskInfo: true });
+		sandbox.finishTask(done, 'Completed');
+		sandbox.finishTask(failed, 'Failed', 'disk full');
+		const poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.progress).toBe(4);
+		expect(poll.taskInfo).toBe(2); // not for the running task, not for the unknown one
+		const byId = Object.fromEntries(poll.result.map((item) => [item.taskId, item]));
+		expect(Object.keys(byId).sort()).toEqual([done, failed, unknown].sort());
+		for (const id of [done, failed]) {
+			const record = sandbox.tasks().find((task) => task.id === id);
+			expect(byId[id].info).toEqual({
+				id,
+				owner: 'demo',
+				status: record?.status,
+				parameters: { type: 'tiling', ...record?.body },
+				createdDate: record?.createdAt,
+				startedDate: record?.startedAt,
+				completedDate: record?.endedAt,
+			});
+			expect(byId[id].info).toMatchObject({ completedDate: expect.any(String) });
+		}
+		expect(byId[unknown]).not.toHaveProperty('info');
+		expect(byId[failed].message).toBe('disk full');
+	});
+
+	test('a task that fails on the server (corrupt.tif): Failed, with the reason in taskResult', async () => {
+		sandbox.setOptions({ taskDurationMs: 20 });
+		const [id] = await factory.create(1, 'corrupt.tif').finally(() => {
+			sandbox.setOptions({ taskDurationMs: null });
+		});
+		await sleep(40);
+		const poller = await Poller.start(sandbox);
+		const items = await poller.poll(triggerWorkflow([id]));
+		const record = sandbox.tasks().find((task) => task.id === id);
+		expect(record?.status).toBe('Failed');
+		const reason = record?.taskResult?.message;
+		expect(reason).toEqual(expect.stringMatching(/\w/));
+		expect(items).toHaveLength(1);
+		expect(items[0]).toMatchObject({
+			taskId: id,
+			status: 'Failed',
+			message: reason,
+			tilesCreated: null,
+			taskResult: {
+				message: reason,
+				errorCount: 1,
+				outputObjectCount: 0,
+				stepResults: [expect.objectContaining({ batchErrors: [reason] })],
+			},
+		});
+		expect(await poller.poll(triggerWorkflow([id]))).toEqual([]);
+	});
+});
+
+describe('tasks the server does not know (404)', () => {
+	test('reported once each as NotFound, without blocking the others, and never asked again', async () => {
+		const [running, done] = await factory.create(2);
+		const [ofAlice] = await new TaskFactory(sandbox, 'alice').create(1);
+		const unknown = '11111111-2222-4333-8444-555555555555';
+		const spec = triggerWorkflow([running, unknown, done, ofAlice]);
+		const poller = await Poller.start(sandbox);
+		sandbox.finishTask(done, 'Completed');
+
+		let poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.progress).toBe(4);
+		const byId = Object.fromEntries(poll.result.map((item) => [item.taskId, item]));
+		expect(Object.keys(byId).sort()).toEqual([done, unknown, ofAlice].sort());
+		expect(byId[done].status).toBe('Completed');
+		for (const id of [unknown, ofAlice]) {
+			expect(byId[id]).toEqual({
+				taskId: id,
+				status: 'NotFound',
+				message: expect.stringMatching(/does not know this task/),
+				seenAt: expect.any(String),
+			});
+		}
+
+		poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.result).toEqual([]);
+		expect(poll.progress).toBe(1);
+		await poller.restart();
+		sandbox.finishTask(running, 'Completed');
+		poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(idsOf(poll.result)).toEqual([running]);
+		expect(poll.progress).toBe(1);
+	});
+
+	test('a watch list of unknown IDs only: each reported once, then the polls are quiet', async () => {
+		const spec = triggerWorkflow('nope-1, nope-2');
+		const poller = await Poller.start(sandbox);
+		expect((await poller.poll(spec)).map((item) => item.status)).toEqual(['NotFound', 'NotFound']);
+		const poll = await countProgress(sandbox, () => poller.poll(spec));
+		expect(poll.result).toEqual([]);
+		expect(poll.progress).toBe(0);
+	});
+});
+
+describe('failures', () => {
+	test.each(['500', '502', '503', '504', '429', 'html', 'reset'] as const)(
+		'a transient failure (%s) skips that task for this poll only',
+		async (kind) => {
+			const ids = await factory.create(3);
+			const spec = triggerWorkflow(ids);
+			const poller = await Poller.start(sandbox);
+			expect(await poller.poll(spec)).toEqual([]); // logs in, so the fault hits a progress request
+			for (const id of ids) sandbox.finishTask(id, 'Completed');
+
+			sandbox.failNext('progress', kind, 1);
+			let poll = await countProgress(sandbox, () => poller.poll(spec));
+			expect(poll.progress).toBe(3);
+			expect(poll.result).toHaveLength(2);
+			const skipped = ids.filter((id) => !idsOf(poll.result).includes(id));
+			expect(skipped).toHaveLength(1);
+			expect(rememberedIds(poller.staticData)).toEqual(idsOf(poll.result));
+
+			poll = await countProgress(sandbox, () => poller.poll(spec));
+			expect(poll.progress).toBe(1);
+			expect(idsOf(poll.result)).toEqual(skipped);
+		},
+	);
+
+	test('every task answered 503: an empty poll without error, and the next poll catches up', async () => {
+		const ids = await factory.create(3);
+		const spec = triggerWorkflow(ids);
+		const poller = await Poller.start(sandbox);
+		expect(await poller.poll(spec)).toEqual([]);
+		for (const id of ids) sandbox.finishTask(id, 'Completed');
+		sandbox.failNext('progress', '503', 3);
+		expect(await poller.poll(spec)).toEqual([]);
+		expect(rememberedIds(poller.staticData)).toEqual([]);
+		expect(idsOf(await poller.poll(spec))).toEqual([...ids].sort());
+	});
+
+	test('the server cannot be reached at all: the poll fails (no saved state moves)', async () => {
+		const port = await new Promise<number>((resolve) => {
+			const probe = createServer().listen(0, '127.0.0.1', () => {
+				const { port: free } = probe.address() as { port: number };
+				probe.close(() => resolve(free));
+			});
+		});
+		const engine = await newEngine(sandbox);
+		engine.setCredentials(CREDENTIALS.everGisApi.id, {
+			host: `http://127.0.0.1:${port}`,
+			username: 'demo',
+			password: 'demo-password',
+		});
+		const poller = new Poller(engine, sandbox);
+		poller.staticData = { [`node:${TRIGGER}`]: { ended: { 'some-task': 'Completed' } } };
+		const error = await poller.failingPoll(triggerWorkflow('some-task, other-task'));
+		expect(error.message).toMatch(/Could not (log in to|reach) EverGIS/);
+		expect(error.message).toContain(`127.0.0.1:${port}`);
+	});
+
+	test('every request of the poll is cut (after a good login): the poll fails, the next one catches up', async () => {
+		const ids = await factory.create(2);
+		const spec = triggerWorkflow(ids);
+		const poller = await Poller.start(sandbox);
+		expect(await poller.poll(spec)).toEqual([]);
+		for (const id of ids) sandbox.finishTask(id, 'Completed');
+		sandbox.failNext('progress', 'reset', 2);
+		const error = await poller.failingPoll(spec);
+		expect(error.message).toMatch(/Could not reach EverGIS/);
+		expect(idsOf(await poller.poll(spec))).toEqual([...ids].sort());
+	});
+
+	test('wrong password: the poll fails and says that the login was rejected', async () => {
+		const [id] = await factory.create(1);
+		const engine = await newEngine(sandbox, 'not-the-password');
+		const poller = new Poller(engine, sandbox);
+		const error = await poller.failingPoll(triggerWorkflow([id]));
+		expect(error.message).toMatch(/rejected the login/);
+		expect(error.message).toContain("'demo'");
+		expect(JSON.stringify({ ...error, message: error.message })).not.toContain('not-the-password');
+	});
+});
+
+describe('manual mode (Fetch Test Event)', () => {
+	test('shows every watched task as it is now and leaves the saved state alone', async () => {
+		const [running, emitted, ended] = await factory.create(3);
+		const unknown = 'no-such-task';
+		const spec = triggerWorkflow([running, emitted, ended, unknown], { statuses: ['Completed'] });
+		const poller = await Poller.start(sandbox);
+
+		// Nothing saved yet: manual shows all four, including the running one.
+		let items = await poller.manual(spec);
+		expect(Object.fromEntries(items.map((item) => [item.taskId, item.status]))).toEqual({
+			[running]: 'Executing',
+			[emitted]: 'Executing',
+			[ended]: 'Executing',
+			[unknown]: 'NotFound',
+		});
+		expect(rememberedIds(poller.staticData)).toEqual([]);
+
+		sandbox.finishTask(emitted, 'Completed');
+		expect(idsOf(await poller.poll(spec))).toEqual([emitted, unknown].sort());
+		sandbox.finishTask(ended, 'Completed');
+
+		const poll = await countProgress(sandbox, () => poller.manual(spec));
+		expect(poll.progress).toBe(4); // manual asks about every watched task
+		items = poll.result;
+		expect(Object.fromEntries(items.map((item) => [item.taskId, item.status]))).toEqual({
+			[running]: 'Executing',
+			[emitted]: 'Completed',
+			[ended]: 'Completed',
+			[unknown]: 'NotFound',
+		});
+		// Manual mode did not take the emission of `ended` away from the active trigger.
+		expect(idsOf(await poller.poll(spec))).toEqual([ended]);
+		expect(await poller.poll(spec)).toEqual([]);
+		expect((await poller.manual(spec)).length).toBe(4);
+	});
+
+	test('manual mode through the engine returns the same static data it was given', async () => {
+		const [id] = await factory.create(1);
+		sandbox.finishTask(id, 'Completed');
+		const engine = await newEngine(sandbox);
+		const staticData = { [`node:${TRIGGER}`]: { ended: { gone: 'Completed' } } };
+		const result = await engine.poll(triggerWorkflow([id]), TRIGGER, {
+			staticData,
+			mode: 'manual',
+		});
+		expect(result.error).toBeUndefined();
+		expect(jsonOf(result.items).map((item) => item.taskId)).toEqual([id]);
+		expect(savedState(result.staticData)).toEqual({ gone: 'Completed' });
+	});
+});
+
+describe('token renewal', () => {
+	test('the token expires between polls: the next poll succeeds with exactly one more login', async () => {
+		sandbox.setOptions({ tokenLifetimeMs: 1000 });
+		try {
+			const ids = await factory.create(12);
+			const spec = triggerWorkflow(ids);
+			const poller = await Poller.start(sandbox);
+			let poll = await countProgress(sandbox, () => poller.poll(spec));
+			expect(poll.logins).toBe(1); // a fresh engine: no token stored yet
+			expect(poll.progress).toBe(12);
+
+			for (let round = 0; round < 2; round++) {
+				await sleep(1100);
+				sandbox.finishTask(ids[round], 'Completed');
+				poll = await countProgress(sandbox, () => poller.poll(spec));
+				expect(poll.result.map((item) => item.taskId)).toEqual([ids[round]]);
+				expect(poll.progress).toBe(12 - round);
+				expect(poll.logins).toBe(1);
+			}
+		} finally {
+			sandbox.setOptions({ tokenLifetimeMs: 600_000 });
+		}
+	});
+
+	test('a token still good is reused: no login at all in the next polls', async () => {
+		const ids = await factory.create(10);
+		const spec = triggerWorkflow(ids);
+		const poller = await Poller.start(sandbox);
+		expect((await countProgress(sandbox, () => poller.poll(spec))).logins).toBe(1);
+		for (let i = 0; i < 3; i++) {
+			const poll = await countProgress(sandbox, () => poller.poll(spec));
+			expect(poll.logins).toBe(0);
+			expect(poll.progress).toBe(10);
+		}
+	});
+});
+
+describe('requests per poll', () => {
+	test('one progress request per task still running, none for ended or unknown ones', async () => {
+		const ids = await factory.create(20);
+		const spec = triggerWorkflow([...ids, 'unknown-a', 'unknown-b']);
+		const poller = await Poller.start(sandbox);
+		const expected: number[] = [];
+		const seen: number[] = [];
+		let running = ids.length;
+		let unknownAsked = 2;
+		for (const batch of [0, 5, 0, 1, 7, 0, 7, 0]) {
+			const still = ids.filter(
+				(id) => sandbox.tasks().find((t) => t.id === id)?.status === 'Executing',
+			);
+			for (const id of still.slice(0, batch)) sandbox.finishTask(id, 'Completed');
+			const poll = await countProgress(sandbox, () => poller.poll(spec));
+			expected.push(running + unknownAsked);
+			seen.push(poll.progress);
+			expect(poll.result.filter((item) => item.status === 'Completed')).toHaveLength(batch);
+			running -= batch;
+			unknownAsked = 0;
+		}
+		expect(seen).toEqual(expected);
+		expect(seen).toEqual([22, 20, 15, 15, 14, 7, 7, 0]);
+	});
+
+	test('at most 8 requests at a time, and more than one', async () => {
+		const ids = await factory.create(24);
+		const spec = triggerWorkflow(ids);
+		const poller = await Poller.start(sandbox);
+		await poller.poll(spec); // the login is out of the way
+		sandbox.setOptions({ latencyMs: 30 });
+		serverLog.length = 0;
+		recordLog = true;
+		try {
+			await poller.poll(spec);
+		} finally {
+			recordLog = false;
+			sandbox.setOptions({ latencyMs: 0 });
+		}
+		const intervals = serverLog
+			.map(({ at, line }) => ({ at, match: /^GET \S+\/progress 200 (\d+)ms/.exec(line) }))
+			.filter(({ match }) => match !== null)
+			.map(({ at, match }) => ({ start: at - Number(match?.[1]), end: at }));
+		expect(intervals).toHaveLength(24);
+		// The most requests open at one moment (ends and starts a millisecond apart do not overlap).
+		const inFlight = intervals.map(
+			(one) =>
+				intervals.filter((other) => other.start < one.start + 2 && other.end > one.start + 2)
+					.length,
+		);
+		const peak = Math.max(...inFlight);
+		expect(peak).toBeLessThanOrEqual(8);
+		expect(peak).toBeGreaterThan(1);
+	});
+});
+
+describe('the watch list changes', () => {
+	test('removed tasks leave the saved state; added ones are watched; nothing is asked twice', async () => {
+		const [a, b, c, d] = await factory.create(4);
+		const poller = await Poller.start(sandbox);
+		for (const id of [a, b, c]) sandbox.finishTask(id, 'Completed');
+		expect(idsOf(await poller.poll(triggerWorkflow([a, b, c])))).toEqual([a, b, c].sort());
+		expect(rememberedIds(poller.staticData)).toEqual([a, b, c].sort());
+
+		// b leaves the list, d joins it: the state forgets b even though nothing fires.
+		const poll = await countProgress(sandbox, () => poller.poll(triggerWorkflow([a, c, d])));
+		expect(poll.result).toEqual([]);
+		expect(poll.progress).toBe(1);
+		expect(rememberedIds(poller.staticData)).toEqual([a, c].sort());
+
+		// Everything leaves the list but d, which ends.
+		sandbox.finishTask(d, 'Completed');
+		expect(idsOf(await poller.poll(triggerWorkflow([d])))).toEqual([d]);
+		expect(rememberedIds(poller.staticData)).toEqual([d]);
+	});
+
+	test('a task that was removed and added again fires again (the state forgot it, as specified)', async () => {
+		// Bounded state means that a re-added ID is a new watch. Pinned here so that a change is seen.
+		const [a, b] = await factory.create(2);
+		const poller = await Poller.start(sandbox);
+		sandbox.finishTask(a, 'Completed');
+		expect(idsOf(await poller.poll(triggerWorkflow([a, b])))).toEqual([a]);
+		expect(await poller.poll(triggerWorkflow([b]))).toEqual([]);
+		expect(idsOf(await poller.poll(triggerWorkflow([a, b])))).toEqual([a]);
+	});
+});
