@@ -347,6 +347,7 @@ describe('tasks the server does not know (404)', () => {
 			expect(byId[id]).toEqual({
 				taskId: id,
 				status: 'NotFound',
+				httpCode: 404,
 				message: expect.stringMatching(/does not know this task/),
 				seenAt: expect.any(String),
 			});
@@ -396,26 +397,20 @@ describe('failures', () => {
 		},
 	);
 
-	// BUG (nodes/EverGis/trigger/poll.ts:55, `throw asNodeError(this, error)`): an answer to one
-	// task's progress request that is neither 404 nor transient (here HTTP 431 for an absurdly long
-	// ID; on a real server e.g. a 400 for an ID that is not a GUID, or a 403) fails the whole poll.
-	// The other tasks do not fire, and as the bad ID is never remembered, every later poll fails the
-	// same way until somebody edits the list. The issue: the poll fails only when the server cannot
-	// be reached or the login is rejected; one task must not block the others. Remove `.failing`
-	// once such a task is reported on its own (like NotFound) or skipped.
-	test.failing(
-		'a task whose request is refused (4xx other than 404) does not block the others',
-		async () => {
-			const [done] = await factory.create(1);
-			sandbox.finishTask(done, 'Completed');
-			const refused = 'x'.repeat(20_000); // Node's HTTP server answers 431 to a 20 kB request line
-			const engine = await newEngine(sandbox);
-			const result = await engine.poll(triggerWorkflow([done, refused]), TRIGGER, {});
-			// Today: error "EverGIS answered HTTP 431 while reading the progress of task xxx…", no items.
-			expect(result.error).toBeUndefined();
-			expect(jsonOf(result.items).map((item) => item.taskId)).toContain(done);
-		},
-	);
+	test('a task whose request is refused (4xx other than 404) does not block the others', async () => {
+		const [done] = await factory.create(1);
+		sandbox.finishTask(done, 'Completed');
+		const refused = 'x'.repeat(20_000); // Node's HTTP server answers 431 to a 20 kB request line
+		const engine = await newEngine(sandbox);
+		const result = await engine.poll(triggerWorkflow([done, refused]), TRIGGER, {});
+		expect(result.error).toBeUndefined();
+		const items = jsonOf(result.items);
+		expect(items.map((item) => item.taskId)).toContain(done);
+		// The refused task is reported once, on its own, with the server's answer.
+		const own = items.find((item) => item.taskId === refused);
+		expect(own).toMatchObject({ status: 'Refused', httpCode: 431 });
+		expect(String(own?.message).length).toBeLessThan(400);
+	});
 
 	test('every task answered 503: an empty poll without error, and the next poll catches up', async () => {
 		const ids = await factory.create(3);
@@ -449,17 +444,29 @@ describe('failures', () => {
 		expect(error.message).toContain(`127.0.0.1:${port}`);
 	});
 
-	test('every request of the poll is cut (after a good login): the poll fails, the next one catches up', async () => {
+	test('every request of the poll is cut (after a good login): the server was reached, so an empty poll; the next one catches up', async () => {
 		const ids = await factory.create(2);
 		const spec = triggerWorkflow(ids);
 		const poller = await Poller.start(sandbox);
 		expect(await poller.poll(spec)).toEqual([]);
 		for (const id of ids) sandbox.finishTask(id, 'Completed');
 		sandbox.failNext('progress', 'reset', 2);
-		const error = await poller.failingPoll(spec);
-		expect(error.message).toMatch(/Could not reach EverGIS/);
+		expect(await poller.poll(spec)).toEqual([]);
 		expect(idsOf(await poller.poll(spec))).toEqual([...ids].sort());
 	});
+
+	test('every request of the poll times out: EverGIS cannot be reached, the poll fails', async () => {
+		const ids = await factory.create(2);
+		const spec = triggerWorkflow(ids);
+		const poller = await Poller.start(sandbox);
+		expect(await poller.poll(spec)).toEqual([]);
+		sandbox.failNext('progress', 'hang', 2);
+		const error = await poller.failingPoll(spec);
+		expect(error.message).toMatch(
+			/Could not reach EverGIS while reading the progress of task .*: no answer within 30 s/,
+		);
+		expect(await poller.poll(spec)).toEqual([]);
+	}, 60_000);
 
 	test('wrong password: the poll fails and says that the login was rejected', async () => {
 		const [id] = await factory.create(1);
@@ -547,43 +554,30 @@ describe('token renewal', () => {
 		}
 	});
 
-	// BUG (nodes/EverGis/transport/request.ts, keepTokenFresh): when the stored token has less than
-	// 2 s left, keepTokenFresh sends GET /account/{user} "to take the 401 and the login for all of
-	// them", but the token is still good, so that request succeeds and nothing is renewed;
-	// validUntil becomes exp - 2 s (already past) and the poll's requests go out with a token that
-	// expires while they are in flight. Each of them then gets 401 and n8n logs in once per
-	// request: 8 tasks → 8 logins and 16 progress requests instead of 1 login and 8 requests.
-	// With a 10-minute token this happens to any poll that starts in the last 2 s of the token's
-	// life and outlasts it. Remove `.failing` once keepTokenFresh really renews a token that is
-	// about to expire (e.g. waits for its expiry, or logs in, before letting the requests go).
-	test.failing(
-		'a token that expires while the requests of a poll are in flight is renewed once',
-		async () => {
-			sandbox.setOptions({ tokenLifetimeMs: 3000 });
-			try {
-				const ids = await factory.create(8);
-				const spec = triggerWorkflow(ids);
-				const poller = await Poller.start(sandbox);
-				await poller.poll(spec); // logs in: the token lives 3 s
-				const token = String(poller.engine.credentials.read(CREDENTIALS.everGisApi.id)?.token);
-				const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as {
-					exp: number;
-				};
-				// With 500 ms per request, the check request reaches the server ~200 ms before the token
-				// expires (accepted), and the progress requests ~300 ms after (refused).
-				await sleep(exp * 1000 - Date.now() - 700);
-				sandbox.setOptions({ latencyMs: 500 });
-				const poll = await countProgress(sandbox, () => poller.poll(spec));
-				// Today: { logins: 8, progress: 16 }.
-				expect({ logins: poll.logins, progress: poll.progress }).toEqual({
-					logins: 1,
-					progress: 8,
-				});
-			} finally {
-				sandbox.setOptions({ tokenLifetimeMs: 600_000, latencyMs: 0 });
-			}
-		},
-	);
+	test('a token that expires while the requests of a poll are in flight is renewed once', async () => {
+		sandbox.setOptions({ tokenLifetimeMs: 3000 });
+		try {
+			const ids = await factory.create(8);
+			const spec = triggerWorkflow(ids);
+			const poller = await Poller.start(sandbox);
+			await poller.poll(spec); // logs in: the token lives 3 s
+			const token = String(poller.engine.credentials.read(CREDENTIALS.everGisApi.id)?.token);
+			const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as {
+				exp: number;
+			};
+			// With 500 ms per request, the check request reaches the server ~200 ms before the token
+			// expires (accepted), and the progress requests ~300 ms after (refused).
+			await sleep(exp * 1000 - Date.now() - 700);
+			sandbox.setOptions({ latencyMs: 500 });
+			const poll = await countProgress(sandbox, () => poller.poll(spec));
+			// One request per task, and at most one login for all of them (none while the token still
+			// holds when the requests reach the server); never a login per request.
+			expect(poll.progress).toBe(8);
+			expect(poll.logins).toBeLessThanOrEqual(1);
+		} finally {
+			sandbox.setOptions({ tokenLifetimeMs: 600_000, latencyMs: 0 });
+		}
+	});
 
 	test('a token still good is reused: no login at all in the next polls', async () => {
 		const ids = await factory.create(10);

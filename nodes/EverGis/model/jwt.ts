@@ -17,3 +17,28 @@ export function jwtExpiresAt(token: unknown): number | undefined {
 		return undefined;
 	}
 }
+
+/**
+ * How long before its `exp` a token is renewed: 2 s, or a tenth of its lifetime when that is
+ * shorter (a token that lives 1 s is renewed 100 ms before it ends, not before it starts).
+ */
+export function renewalMarginMs(token: unknown): number {
+	const expiresAt = jwtExpiresAt(token);
+	const issuedAt = jwtClaim(token, 'iat');
+	if (expiresAt === undefined || issuedAt === undefined || expiresAt <= issuedAt * 1000)
+		return 2_000;
+	return Math.min(2_000, (expiresAt - issuedAt * 1000) / 10);
+}
+
+function jwtClaim(token: unknown, claim: string): number | undefined {
+	if (typeof token !== 'string' || token.split('.').length !== 3) return undefined;
+	try {
+		const payload = JSON.parse(
+			Buffer.from(token.split('.')[1], 'base64url').toString('utf8'),
+		) as Record<string, unknown>;
+		const value = Number(payload[claim]);
+		return Number.isFinite(value) && value > 0 ? value : undefined;
+	} catch {
+		return undefined;
+	}
+}

@@ -29,11 +29,17 @@ export interface ErrorContext {
 
 const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 
-const transientErrors = new WeakSet<object>();
+const failures = new WeakMap<object, FailureFacts>();
+
+/** What the failed request behind an error from apiError said (status, network code, ...). */
+export function failureOf(error: unknown): FailureFacts | undefined {
+	return typeof error === 'object' && error !== null ? failures.get(error) : undefined;
+}
 
 /** Whether a request that failed this way may well succeed if asked again later (5xx, 429, network). */
 export function isTransientError(error: unknown): boolean {
-	return typeof error === 'object' && error !== null && transientErrors.has(error);
+	const facts = failureOf(error);
+	return facts !== undefined && !facts.configuration && isRetryable('read', facts);
 }
 
 export function redact(text: string, secrets: string[]): string {
@@ -67,7 +73,7 @@ export function apiError(
 		itemIndex: purpose.itemIndex,
 		serverMessage: said ? redact(said, context.secrets) : undefined,
 	});
-	if (!facts.configuration && isRetryable('read', facts)) transientErrors.add(error);
+	failures.set(error, facts);
 	return error;
 }
 

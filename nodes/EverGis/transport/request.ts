@@ -7,8 +7,9 @@ import type {
 	IN8nHttpFullResponse,
 	IPollFunctions,
 } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
 
-import { jwtExpiresAt } from '../model/jwt';
+import { jwtExpiresAt, renewalMarginMs } from '../model/jwt';
 import { asNodeError } from '../shared/nodeErrors';
 import type { RequestPurpose } from './errors';
 import { apiError } from './errors';
@@ -88,8 +89,10 @@ async function sessionOf(context: EverGisFunctions): Promise<Session> {
 /**
  * n8n renews the token only after a request answers 401. When many requests go out at once
  * (a batch of uploads, a poll over many tasks) each of them would log in. So, before a request,
- * if the stored token is missing or past its `exp`, one cheap request (the user's own account)
- * goes first and takes the 401 and the login for all of them; the others wait for it.
+ * if the stored token is missing or at its `exp`, one cheap request (the user's own account)
+ * goes first and takes the 401 and the login for all of them; the others wait for it. A token in
+ * its last moments is first let run out: a check that passed on it would send the batch out with
+ * a token that dies in flight.
  */
 async function keepTokenFresh(context: EverGisFunctions, session: Session): Promise<void> {
 	if (Date.now() < session.validUntil) return;
@@ -97,19 +100,25 @@ async function keepTokenFresh(context: EverGisFunctions, session: Session): Prom
 	if (session.loginFailure) throw session.loginFailure;
 	session.renewing ??= (async () => {
 		try {
-			let expiresAt = await storedTokenExpiry(context, session);
-			if (expiresAt === undefined || expiresAt <= Date.now() + 2_000) {
+			let token = await storedToken(context, session);
+			let expiresAt = jwtExpiresAt(token);
+			if (expiresAt === undefined || expiresAt - renewalMarginMs(token) <= Date.now()) {
+				if (expiresAt !== undefined && expiresAt > Date.now()) {
+					await sleep(expiresAt - Date.now() + 50, cancelSignal(context));
+				}
 				await send(context, session, {
 					method: 'GET',
 					path: `/account/${encodeURIComponent(session.username)}`,
 					action: 'logging in',
 					kind: 'read',
 				});
-				expiresAt = await storedTokenExpiry(context, session);
+				token = await storedToken(context, session);
+				expiresAt = jwtExpiresAt(token);
 			}
-			// A token without a readable exp (or a server clock ahead of ours) is checked again in a minute.
+			const renewAt = expiresAt === undefined ? undefined : expiresAt - renewalMarginMs(token);
+			// A token without a readable exp (or a server clock behind ours) is checked again in a minute.
 			session.validUntil =
-				expiresAt !== undefined && expiresAt > Date.now() ? expiresAt - 2_000 : Date.now() + 60_000;
+				renewAt !== undefined && renewAt > Date.now() ? renewAt : Date.now() + 60_000;
 		} catch (error) {
 			const failure = asNodeError(context, error);
 			if (factsOf(error).configuration) session.loginFailure = failure;
@@ -121,10 +130,11 @@ async function keepTokenFresh(context: EverGisFunctions, session: Session): Prom
 	await session.renewing;
 }
 
-async function storedTokenExpiry(context: EverGisFunctions, session: Session) {
+async function storedToken(context: EverGisFunctions, session: Session): Promise<string> {
 	const { token } = await context.getCredentials(CREDENTIAL_TYPE);
-	if (typeof token === 'string' && token !== '') session.secrets.add(token);
-	return jwtExpiresAt(token);
+	const text = typeof token === 'string' ? token : '';
+	if (text !== '') session.secrets.add(text);
+	return text;
 }
 
 function cancelSignal(context: EverGisFunctions): AbortSignal | undefined {

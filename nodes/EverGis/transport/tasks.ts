@@ -8,9 +8,14 @@ import { everGisRequest } from './request';
 
 /** The scheduler endpoints. Paths and bodies as in the EverGIS docs (scheduler/index.md, tiling.md). */
 
+/** A task ID as messages show it: whole, unless someone pasted a novel into the field. */
+export function shownId(taskId: string): string {
+	return taskId.length > 80 ? `${taskId.slice(0, 77)}...` : taskId;
+}
+
 function unknownTask(taskId: string) {
 	return {
-		message: `EverGIS has no task '${taskId}'`,
+		message: `EverGIS has no task '${shownId(taskId)}'`,
 		description:
 			'Check the task ID. EverGIS shows a user only their own tasks, so check also that the credentials belong to the user who started it.',
 	};
@@ -52,7 +57,7 @@ export async function getTaskProgress(
 		method: 'GET',
 		path: `/scheduler/tasks/${encodeURIComponent(taskId)}/progress`,
 		kind: 'read',
-		action: `reading the progress of task ${taskId}`,
+		action: `reading the progress of task ${shownId(taskId)}`,
 		notFound: unknownTask(taskId),
 		...options,
 	})) as TaskProgress;
@@ -67,7 +72,7 @@ export async function getTaskInfo(
 		method: 'GET',
 		path: `/scheduler/${encodeURIComponent(taskId)}`,
 		kind: 'read',
-		action: `reading task ${taskId}`,
+		action: `reading task ${shownId(taskId)}`,
 		notFound: unknownTask(taskId),
 		itemIndex,
 	})) as TaskInfo;
@@ -82,7 +87,7 @@ export async function cancelTask(
 		method: 'POST',
 		path: `/scheduler/tasks/${encodeURIComponent(taskId)}/cancel`,
 		kind: 'cancel',
-		action: `canceling task ${taskId}`,
+		action: `canceling task ${shownId(taskId)}`,
 		notFound: unknownTask(taskId),
 		itemIndex,
 	})) as TaskProgress;

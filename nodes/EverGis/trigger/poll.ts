@@ -3,27 +3,43 @@ import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workfl
 import { isTerminalStatus } from '../model/statuses';
 import type { TaskProgress } from '../model/task';
 import { progressSummary } from '../model/task';
-import { mapWithConcurrency } from '../shared/pool';
 import { splitList } from '../shared/list';
 import { asNodeError, operationError } from '../shared/nodeErrors';
-import { isTransientError } from '../transport/errors';
+import { mapWithConcurrency } from '../shared/pool';
+import { failureOf, isTransientError } from '../transport/errors';
+import { wasNeverSent } from '../transport/retry';
 import { getTaskInfo, getTaskProgress } from '../transport/tasks';
 import { POLL_CONCURRENCY } from '../transport/waiter';
 import { pruneState, readState, writeState } from './watchedTasks';
 
+/** Reported once for a task EverGIS does not know (404). */
 export const NOT_FOUND = 'NotFound';
+/** Reported once for a task EverGIS refuses to show (400, 403, … after n8n logged in again). */
+export const REFUSED = 'Refused';
+
+/** A poll should end well inside n8n's poll interval, even when EverGIS hangs. */
+const POLL_REQUEST_TIMEOUT_MS = 30_000;
 
 type Look =
 	| { taskId: string; kind: 'progress'; progress: TaskProgress }
-	| { taskId: string; kind: 'notFound' }
+	| {
+			taskId: string;
+			kind: 'gone';
+			status: string;
+			message: string;
+			httpCode: number;
+			error: unknown;
+	  }
 	| { taskId: string; kind: 'skipped'; error: unknown };
 
 /**
  * One poll: ask EverGIS about every watched task that has not ended yet (one progress request
  * each, a few at a time), and fire once for each that reached a selected terminal status.
- * A task EverGIS does not know is reported once as status NotFound. A task whose request failed
- * for a passing reason is asked again at the next poll. Manual runs ("Fetch Test Event") show the
- * watched tasks as they are now and leave the saved state alone.
+ * A task EverGIS does not know, or refuses to show, is reported once (NotFound, Refused) and
+ * then left alone. A task whose request failed for a passing reason is asked again at the next
+ * poll. The poll itself fails only when EverGIS cannot be reached at all or rejects the
+ * credentials. Manual runs ("Fetch Test Event") show the watched tasks as they are now and leave
+ * the saved state alone.
  */
 export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 	const manual = this.getMode() === 'manual';
@@ -40,43 +56,39 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 	const state = pruneState(readState(staticData), watched);
 	const toAsk = manual ? watched : watched.filter((taskId) => state.ended[taskId] === undefined);
 
-	const looks = (
-		await mapWithConcurrency(toAsk, POLL_CONCURRENCY, async (taskId): Promise<Look> => {
-			try {
-				return {
-					taskId,
-					kind: 'progress',
-					progress: await getTaskProgress.call(this, taskId, { maxAttempts: 1 }),
-				};
-			} catch (error) {
-				if ((error as { httpCode?: string }).httpCode === '404')
-					return { taskId, kind: 'notFound' };
-				if (isTransientError(error)) return { taskId, kind: 'skipped', error };
-				throw asNodeError(this, error);
-			}
-		})
-	).map((result) => {
-		if (result?.status === 'rejected') throw result.reason;
-		return result?.value as Look;
+	const looks: Look[] = [];
+	const results = await mapWithConcurrency(toAsk, POLL_CONCURRENCY, async (taskId) => {
+		try {
+			const progress = await getTaskProgress.call(this, taskId, {
+				maxAttempts: 1,
+				timeoutMs: POLL_REQUEST_TIMEOUT_MS,
+			});
+			return { taskId, kind: 'progress', progress } as Look;
+		} catch (error) {
+			return classify(taskId, error);
+		}
 	});
-	const skipped = looks.filter((look) => look.kind === 'skipped');
-	if (looks.length > 0 && skipped.length === looks.length && skipped.some(unreachable)) {
-		// Not one answer: the server cannot be reached. Fail this poll so that n8n shows it.
-		throw asNodeError(this, (skipped[0] as { error: unknown }).error);
+	for (const result of results) {
+		// A failure no task can get past (the login, a canceled execution) fails the poll.
+		if (result?.status === 'rejected') throw asNodeError(this, result.reason);
+		if (result) looks.push(result.value);
 	}
+	const failedPoll = pollFailure(looks);
+	if (failedPoll !== undefined) throw asNodeError(this, failedPoll);
 
 	const seenAt = new Date().toISOString();
 	const fired: Array<{ taskId: string; json: IDataObject }> = [];
 	for (const look of looks) {
 		if (look.kind === 'skipped') continue;
-		if (look.kind === 'notFound') {
-			if (!manual) state.ended[look.taskId] = NOT_FOUND;
+		if (look.kind === 'gone') {
+			if (!manual) state.ended[look.taskId] = look.status;
 			fired.push({
 				taskId: look.taskId,
 				json: {
 					taskId: look.taskId,
-					status: NOT_FOUND,
-					message: 'EverGIS does not know this task (wrong ID, or a task of another user)',
+					status: look.status,
+					message: look.message,
+					httpCode: look.httpCode,
 					seenAt,
 				},
 			});
@@ -93,7 +105,7 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 	}
 	if (options.includeTaskInfo === true) {
 		await mapWithConcurrency(fired, POLL_CONCURRENCY, async (item) => {
-			if (item.json.status === NOT_FOUND) return;
+			if (item.json.status === NOT_FOUND || item.json.status === REFUSED) return;
 			try {
 				item.json.info = await getTaskInfo.call(this, item.taskId);
 			} catch (error) {
@@ -105,6 +117,39 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 	return fired.length > 0 ? [fired.map((item) => ({ json: item.json }))] : null;
 }
 
-function unreachable(look: Look): boolean {
-	return look.kind === 'skipped' && (look.error as { httpCode?: string | null }).httpCode == null;
+function classify(taskId: string, error: unknown): Look {
+	const facts = failureOf(error);
+	if (isTransientError(error) || facts === undefined || facts.status === undefined) {
+		if (facts === undefined || facts.configuration || facts.canceled) throw error;
+		return { taskId, kind: 'skipped', error };
+	}
+	const message = (error as Error).message;
+	if (facts.status === 404) {
+		return {
+			taskId,
+			kind: 'gone',
+			status: NOT_FOUND,
+			httpCode: 404,
+			message: 'EverGIS does not know this task (a wrong ID, or a task of another user)',
+			error,
+		};
+	}
+	return { taskId, kind: 'gone', status: REFUSED, httpCode: facts.status, message, error };
+}
+
+/**
+ * The poll fails only when not one task could be read because EverGIS cannot be reached (the
+ * connection was never made, or nothing answered in time), or because it rejected the
+ * credentials for every task (401/403 even after n8n logged in again).
+ */
+function pollFailure(looks: Look[]): unknown {
+	if (looks.length === 0 || looks.some((look) => look.kind === 'progress')) return undefined;
+	const unreachable = looks.every((look) => {
+		const facts = look.kind === 'skipped' ? failureOf(look.error) : undefined;
+		return facts !== undefined && (wasNeverSent(facts) || facts.timedOut);
+	});
+	const rejected = looks.every(
+		(look) => look.kind === 'gone' && (look.httpCode === 401 || look.httpCode === 403),
+	);
+	return unreachable || rejected ? (looks[0] as { error: unknown }).error : undefined;
 }
