@@ -1,5 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import { isFailureStatus } from '../model/statuses';
+import { failureReason } from '../model/task';
 import { asNodeError, errorItem, operationError } from '../shared/nodeErrors';
 import { mapWithConcurrency } from '../shared/pool';
 import { TaskWaiter } from '../transport/waiter';
@@ -63,7 +65,15 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		const outcome = await waiter.wait(pending.wait);
 		try {
 			if (!outcome.ok) throw outcome.error;
-			return [{ ...pending.finish(outcome.progress), pairedItem: { item: itemIndex } }];
+			const { progress } = outcome;
+			if (isFailureStatus(progress.status) && !pending.outputFailedTasks) {
+				throw operationError(
+					this.getNode(),
+					`${pending.failure.subject} ended ${progress.status}: ${failureReason(progress)}`,
+					{ itemIndex, description: pending.failure.hint },
+				);
+			}
+			return [{ ...pending.output(progress), pairedItem: { item: itemIndex } }];
 		} catch (error) {
 			return fail(error, itemIndex, pending.context);
 		}

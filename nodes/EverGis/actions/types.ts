@@ -14,8 +14,12 @@ import type { WaitRequest } from '../transport/waiter';
  */
 export interface PendingTask {
 	wait: WaitRequest;
-	/** The output item for the finished task; throws to fail the item (a Failed task, say). */
-	finish: (progress: TaskProgress) => INodeExecutionData;
+	/** The output item for the ended task. */
+	output: (progress: TaskProgress) => INodeExecutionData;
+	/** A task that ended Failed, Canceled, … is an error of its item, unless this is on. */
+	outputFailedTasks: boolean;
+	/** Words for that error: what the task is ("Tiling task 1c8d…"), and what to check. */
+	failure: { subject: string; hint: string };
 	/** What an error item for this task carries besides the error (task ID, files, ...). */
 	context: IDataObject;
 }

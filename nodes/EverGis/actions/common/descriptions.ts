@@ -49,3 +49,12 @@ export const concurrencyOption: INodeProperties = {
 	description:
 		'How many items are processed at the same time (uploads and task requests). Waiting for tasks does not count against it.',
 };
+
+export const keepOriginalNamesOption: INodeProperties = {
+	displayName: 'Keep Original File Names',
+	name: 'keepOriginalNames',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether to upload under the original file name (a file of that name in temporary storage is replaced). Off: each upload gets a unique name, so two items with the same file name cannot overwrite each other.',
+};

@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { uploadToTemporaryStorage } from '../../transport/upload';
+import { keepOriginalNamesOption } from '../common/descriptions';
 import type { InputSource } from '../common/inputFiles';
 import { filesOfItem, inputFileFields } from '../common/inputFiles';
 import type { ItemResult } from '../types';
@@ -16,16 +17,7 @@ export const description: INodeProperties[] = [
 		placeholder: 'Add Option',
 		displayOptions: { show },
 		default: {},
-		options: [
-			{
-				displayName: 'Keep Original File Names',
-				name: 'keepOriginalNames',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether to upload under the original file name (an existing file of that name is replaced). Off: each upload gets a unique name.',
-			},
-		],
+		options: [keepOriginalNamesOption],
 	},
 ];
 

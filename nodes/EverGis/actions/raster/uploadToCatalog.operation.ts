@@ -5,18 +5,18 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { isFailureStatus } from '../../model/statuses';
 import type { TaskProgress } from '../../model/task';
-import { failureReason, progressSummary } from '../../model/task';
+import { progressSummary } from '../../model/task';
 import type { TilingBody } from '../../model/tilingBody';
 import { buildTilingBody, parseAttributes } from '../../model/tilingBody';
-import { asNodeError, operationError } from '../../shared/nodeErrors';
+import { asNodeError } from '../../shared/nodeErrors';
 import { createTilingTask } from '../../transport/tasks';
 import { uploadToTemporaryStorage } from '../../transport/upload';
 import { catalogLocator } from '../common/catalog';
 import {
 	concurrencyOption,
 	failedTasksOption,
+	keepOriginalNamesOption,
 	pollIntervalOption,
 	timeoutOption,
 } from '../common/descriptions';
@@ -170,14 +170,7 @@ export const description: INodeProperties[] = [
 				default: false,
 				description: 'Whether the output items keep the binary data of the input item',
 			},
-			{
-				displayName: 'Keep Original File Names',
-				name: 'keepOriginalNames',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether to upload under the original file name. Off: each upload gets a unique name, so two items with the same file name cannot overwrite each other in temporary storage.',
-			},
+			keepOriginalNamesOption,
 			{
 				displayName: 'Max Zoom Level',
 				name: 'maxZoomLevel',
@@ -295,18 +288,11 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			serviceName: task.plan.body.target.serviceName,
 			files: task.plan.files.map((f) => f.name),
 		},
-		finish: (progress) => {
-			if (isFailureStatus(progress.status) && !waitOptions.outputFailedTasks) {
-				throw operationError(
-					this.getNode(),
-					`Tiling task ${task.taskId} ended ${progress.status}: ${failureReason(progress)}`,
-					{
-						itemIndex,
-						description: `Files: ${task.plan.files.map((file) => file.name).join(', ')}. Catalog: ${task.plan.body.target.serviceName}. Check the raster (a damaged or unsupported file fails the task), or turn on Options → Output Failed Tasks as Items.`,
-					},
-				);
-			}
-			return output(task, progress);
+		output: (progress) => output(task, progress),
+		outputFailedTasks: waitOptions.outputFailedTasks,
+		failure: {
+			subject: `Tiling task ${task.taskId}`,
+			hint: `Files: ${task.plan.files.map((file) => file.name).join(', ')}. Catalog: ${task.plan.body.target.serviceName}. Check the raster (a damaged or unsupported file fails the task), or turn on Options → Output Failed Tasks as Items.`,
 		},
 	}));
 	return { pending };

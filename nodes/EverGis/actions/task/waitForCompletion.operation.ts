@@ -1,8 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import { isFailureStatus } from '../../model/statuses';
-import { failureReason, progressSummary } from '../../model/task';
-import { operationError } from '../../shared/nodeErrors';
+import { progressSummary } from '../../model/task';
 import {
 	failedTasksOption,
 	pollIntervalOption,
@@ -39,19 +37,11 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			{
 				wait: { taskId, itemIndex, ...waitOptions },
 				context: { taskId },
-				finish: (progress) => {
-					if (isFailureStatus(progress.status) && !waitOptions.outputFailedTasks) {
-						throw operationError(
-							this.getNode(),
-							`Task ${taskId} ended ${progress.status}: ${failureReason(progress)}`,
-							{
-								itemIndex,
-								description:
-									'Turn on Options → Output Failed Tasks as Items to pass it on as an item instead.',
-							},
-						);
-					}
-					return { json: progressSummary(progress) };
+				output: (progress) => ({ json: progressSummary(progress) }),
+				outputFailedTasks: waitOptions.outputFailedTasks,
+				failure: {
+					subject: `Task ${taskId}`,
+					hint: 'Turn on Options → Output Failed Tasks as Items to pass it on as an item instead.',
 				},
 			},
 		],
