@@ -31,6 +31,28 @@ app_dir="${home_dir}/app"
 marker="${home_dir}/.install-complete"
 
 log() { printf '[n8n:install] %s\n' "$*" >&2; }
+
+# Internal: `install.sh __build-sqlite3 <version> <output .node file>` builds sqlite3 from its own
+# tarball in a folder of its own (started in the background by step 2, see below).
+if [[ "${1:-}" == __build-sqlite3 ]]; then
+	version="$2"
+	out="$3"
+	dir="$(dirname "${out}")/sqlite3-build"
+	rm -rf "${dir}"
+	mkdir -p "${dir}"
+	cd "${dir}"
+	npm pack --silent "sqlite3@${version}" >/dev/null
+	tar -xzf sqlite3-*.tgz
+	cd package
+	# node-addon-api and friends; npm's own node-gyp builds it (sqlite3's optional node-gyp 8 is left out).
+	npm install --ignore-scripts --omit=optional --no-package-lock --no-audit --no-fund --loglevel=error
+	npm run rebuild --foreground-scripts
+	cp build/Release/node_sqlite3.node "${out}.tmp"
+	mv "${out}.tmp" "${out}"
+	cd /
+	rm -rf "${dir}"
+	exit 0
+fi
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -55,14 +77,21 @@ EOF
 }
 
 t_all=$(now)
-if [[ "${EVERGIS_N8N_FORCE:-0}" != 1 && -f "${marker}" && "$(cat "${marker}")" == "${expected_marker}" ]]; then
+# The marker, and the files a finished install has (in case something was removed since).
+installed() {
+	[[ -f "${marker}" && "$(cat "${marker}")" == "${expected_marker}" ]] &&
+		[[ -x "${node_dir}/bin/node" && -f "${app_dir}/node_modules/n8n/bin/n8n" ]] &&
+		[[ -f "${app_dir}/node_modules/sqlite3/build/Release/node_sqlite3.node" ]]
+}
+if [[ "${EVERGIS_N8N_FORCE:-0}" != 1 ]] && installed; then
 	log "n8n ${N8N_VERSION} already installed in ${home_dir} (marker matches; $(elapsed "${t_all}") s)"
 	print_env
 	exit 0
 fi
 if [[ "${EVERGIS_N8N_FORCE:-0}" == 1 ]]; then
 	log "EVERGIS_N8N_FORCE=1: reinstalling"
-	rm -rf "${node_dir}" "${app_dir}"
+	rm -rf "${node_dir}" "${app_dir}" "${app_dir}.partial"
+	rm -f "${home_dir}"/node_sqlite3-*.node
 fi
 rm -f "${marker}"
 mkdir -p "${home_dir}"
@@ -93,6 +122,30 @@ export PATH="${node_dir}/bin:${PATH}"
 export npm_config_nodedir="${node_dir}"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
+# sqlite3 is the one native module to build (step 3). With the lock file its version is known before
+# the packages are installed, so it is built from its own tarball beside `npm ci` (one core compiles
+# while npm fetches and unpacks), then copied in; without it, or if that fails, step 3 builds it in
+# place.
+sqlite3_version=""
+aside_pid=""
+if [[ -f "${pinned}/package-lock.json" ]]; then
+	sqlite3_version="$(node -e '
+		const lock = require(process.argv[1]);
+		const entry = lock.packages && lock.packages["node_modules/sqlite3"];
+		process.stdout.write(entry ? entry.version : "");
+	' "${pinned}/package-lock.json")"
+fi
+prebuilt="${home_dir}/node_sqlite3-${sqlite3_version}-node${NODE_VERSION}.node"
+stop_aside() { if [[ -n "${aside_pid}" ]]; then kill -- "-${aside_pid}" 2>/dev/null || true; fi; }
+trap stop_aside EXIT
+if [[ -n "${sqlite3_version}" && ! -d "${app_dir}" && ! -f "${app_dir}.partial/.step-sqlite3-done" && ! -f "${prebuilt}" ]]; then
+	t_aside=$(now)
+	log "step 3/4 (in the background): building sqlite3 ${sqlite3_version} from source against Node ${NODE_VERSION}'s headers"
+	setsid bash "${BASH_SOURCE[0]}" __build-sqlite3 "${sqlite3_version}" "${prebuilt}" \
+		>"${home_dir}/sqlite3-build.log" 2>&1 &
+	aside_pid=$!
+fi
+
 # --- 2. n8n's packages, without install scripts (several download prebuilt binaries from outside).
 if [[ -d "${app_dir}" ]]; then
 	log "step 2/4: n8n packages already in ${app_dir}"
@@ -121,15 +174,29 @@ else
 	# no prebuilt binary in its package, so it is built from source against Node 24's headers.
 	# isolated-vm (expression engine) and msgpackr-extract load prebuilds shipped in their packages;
 	# pg (PostgreSQL) and ioredis/bull (queue mode) are plain JavaScript.
+	if [[ -n "${aside_pid}" ]]; then
+		t=$(now)
+		if wait "${aside_pid}"; then
+			log "step 3/4: background sqlite3 build done ($(elapsed "${t_aside}") s after it started, $(elapsed "${t}") s waited for it)"
+		else
+			log "step 3/4: background sqlite3 build failed (log: ${home_dir}/sqlite3-build.log); building in place"
+		fi
+		aside_pid=""
+	fi
 	if [[ -f "${work}/.step-sqlite3-done" ]]; then
 		log "step 3/4: sqlite3 already built"
+	elif [[ -f "${prebuilt}" && "$(node -p "require('${work}/node_modules/sqlite3/package.json').version")" == "${sqlite3_version}" ]]; then
+		mkdir -p "${work}/node_modules/sqlite3/build/Release"
+		cp "${prebuilt}" "${work}/node_modules/sqlite3/build/Release/node_sqlite3.node"
+		touch "${work}/.step-sqlite3-done"
+		log "step 3/4: sqlite3 ${sqlite3_version} copied in from the background build"
 	else
 		t=$(now)
 		log "step 3/4: building sqlite3 from source (node-gyp, Node ${NODE_VERSION} headers); takes 1-3 minutes"
 		(cd "${work}" && npm rebuild sqlite3 --ignore-scripts=false --build-from-source --foreground-scripts \
-			--loglevel=error >"${home_dir}/sqlite3-build.log" 2>&1) || {
-			tail -40 "${home_dir}/sqlite3-build.log" >&2
-			log "sqlite3 build failed; full log: ${home_dir}/sqlite3-build.log"
+			--loglevel=error >"${home_dir}/sqlite3-rebuild.log" 2>&1) || {
+			tail -40 "${home_dir}/sqlite3-rebuild.log" >&2
+			log "sqlite3 build failed; full log: ${home_dir}/sqlite3-rebuild.log"
 			exit 1
 		}
 		touch "${work}/.step-sqlite3-done"
