@@ -2,8 +2,9 @@
 /*
  * Prints n8n's own execution records as JSON, read straight from n8n's database with the drivers of
  * the n8n install (sqlite3 for SQLite, pg for PostgreSQL). It reads the same environment variables
- * n8n does (N8N_USER_FOLDER, DB_TYPE, DB_SQLITE_DATABASE, DB_POSTGRESDB_*, DB_TABLE_PREFIX), so it is
- * run with the environment of the n8n processes it inspects, on the Node.js that runs n8n:
+ * n8n does (N8N_USER_FOLDER, N8N_STORAGE_PATH, DB_TYPE, DB_SQLITE_DATABASE, DB_POSTGRESDB_*,
+ * DB_TABLE_PREFIX), so it is run with the environment of the n8n processes it inspects, on the
+ * Node.js that runs n8n:
  *
  *   <node 24> scripts/real-n8n/query-executions.js --app <n8n install app folder> [--data] [--workflow <id>]
  *
@@ -47,7 +48,10 @@ function n8nFolder() {
 }
 
 function readFsBundle(row, parse) {
-	const storage = process.env.N8N_BINARY_DATA_STORAGE_PATH || path.join(n8nFolder(), 'storage');
+	const storage =
+		process.env.N8N_STORAGE_PATH ||
+		process.env.N8N_BINARY_DATA_STORAGE_PATH ||
+		path.join(n8nFolder(), 'storage');
 	const file = path.join(
 		storage,
 		'workflows',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { freePort } from './ports';
@@ -251,4 +251,23 @@ export function nodeItems(
 			`node "${node}" has no run ${runIndex}; ran: ${Object.keys(runData).join(', ')}`,
 		);
 	return (run.data?.main?.[outputIndex] ?? []).map((item) => item.json);
+}
+
+/**
+ * The node types this n8n loads (`n8n export:nodes`), e.g. to check that a community package was
+ * loaded: its nodes are named `<package name>.<node name>` (plus `<node name>Tool` variants).
+ */
+export async function exportNodeTypes(
+	folder: UserFolder,
+	options: RunN8nOptions = {},
+): Promise<Array<{ name: string; displayName?: string; version?: number | number[] }>> {
+	const file = join(folder.root, 'import', `node-types-${++fileCounter}.json`);
+	await logStep('n8n export:nodes', () =>
+		runN8n(folder, ['export:nodes', `--output=${file}`], options),
+	);
+	return JSON.parse(readFileSync(file, 'utf8')) as Array<{
+		name: string;
+		displayName?: string;
+		version?: number | number[];
+	}>;
 }

@@ -3,7 +3,8 @@
  * (this repo's own nodes are tested by the end-to-end suite). Node "Dummy Echo"
  * (`n8n-nodes-dummy-echo.dummyEcho`) returns each input item plus `tag` (a parameter), `pid`
  * (the process that ran it: the main, or the worker in queue mode) and `credentialToken` (the `token`
- * of its optional "Dummy Echo API" credential); it waits `delayMs` per item first.
+ * of its optional "Dummy Echo API" credential); it waits `delayMs` per item first, and fails with a
+ * NodeOperationError when `failWith` is set.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ export const DUMMY_NODE_TYPE = `${DUMMY_PACKAGE}.dummyEcho`;
 export const DUMMY_CREDENTIAL_TYPE = 'dummyEchoApi';
 
 const NODE_JS = `'use strict';
-const { NodeConnectionTypes } = require('n8n-workflow');
+const { NodeConnectionTypes, NodeOperationError } = require('n8n-workflow');
 
 class DummyEcho {
 	constructor() {
@@ -33,6 +34,7 @@ class DummyEcho {
 			properties: [
 				{ displayName: 'Tag', name: 'tag', type: 'string', default: '' },
 				{ displayName: 'Delay (ms)', name: 'delayMs', type: 'number', default: 0 },
+				{ displayName: 'Fail With', name: 'failWith', type: 'string', default: '' },
 			],
 		};
 	}
@@ -50,6 +52,8 @@ class DummyEcho {
 		for (let i = 0; i < items.length; i++) {
 			const delayMs = this.getNodeParameter('delayMs', i);
 			if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+			const failWith = this.getNodeParameter('failWith', i);
+			if (failWith) throw new NodeOperationError(this.getNode(), failWith, { itemIndex: i });
 			out.push({
 				json: {
 					...items[i].json,

@@ -11,6 +11,7 @@ import {
 	createUserFolder,
 	ensureN8nInstalled,
 	executeWorkflow,
+	exportNodeTypes,
 	importCredentials,
 	importWorkflow,
 	listExecutions,
@@ -101,6 +102,15 @@ async function postJson(url: string, body: unknown): Promise<Record<string, unkn
 	return JSON.parse(text) as Record<string, unknown>;
 }
 
+const manualTrigger = {
+	id: 'start-node',
+	name: 'Start',
+	type: 'n8n-nodes-base.manualTrigger',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
+
 test('n8n execute runs Manual Trigger -> Dummy Echo -> Code, with a credential and $env (SQLite)', async () => {
 	const folder = await folderWith({ env: { EVERGIS_HARNESS_VALUE: 'from-env' } });
 	const [credentialId] = await importCredentials(folder, {
@@ -108,38 +118,42 @@ test('n8n execute runs Manual Trigger -> Dummy Echo -> Code, with a credential a
 		type: DUMMY_CREDENTIAL_TYPE,
 		data: { token: 'secret-1' },
 	});
-	const [workflowId] = await importWorkflow(folder, {
-		name: 'Dummy echo (manual)',
-		nodes: [
-			{
-				id: 'start-node',
-				name: 'Start',
-				type: 'n8n-nodes-base.manualTrigger',
-				typeVersion: 1,
-				position: [0, 0],
-				parameters: {},
-			},
-			echoNode(
-				{ tag: '={{ $env.EVERGIS_HARNESS_VALUE }}' },
-				{ credentials: { [DUMMY_CREDENTIAL_TYPE]: { id: credentialId, name: 'Dummy token' } } },
-			),
-			{
-				// The Code node runs in n8n's task runner (a child process of n8n, internal mode).
-				id: 'code-node',
-				name: 'Code',
-				type: 'n8n-nodes-base.code',
-				typeVersion: 2,
-				position: [440, 0],
-				parameters: {
-					jsCode: 'return $input.all().map((item) => ({ json: { ...item.json, viaCode: true } }));',
+	const [workflowId, failingId] = await importWorkflow(folder, [
+		{
+			name: 'Dummy echo (manual)',
+			nodes: [
+				manualTrigger,
+				echoNode(
+					{ tag: '={{ $env.EVERGIS_HARNESS_VALUE }}' },
+					{ credentials: { [DUMMY_CREDENTIAL_TYPE]: { id: credentialId, name: 'Dummy token' } } },
+				),
+				{
+					// The Code node runs in n8n's task runner (a child process of n8n, internal mode).
+					id: 'code-node',
+					name: 'Code',
+					type: 'n8n-nodes-base.code',
+					typeVersion: 2,
+					position: [440, 0],
+					parameters: {
+						jsCode:
+							'return $input.all().map((item) => ({ json: { ...item.json, viaCode: true } }));',
+					},
 				},
+			],
+			connections: {
+				Start: { main: [[{ node: 'Echo', type: 'main', index: 0 }]] },
+				Echo: { main: [[{ node: 'Code', type: 'main', index: 0 }]] },
 			},
-		],
-		connections: {
-			Start: { main: [[{ node: 'Echo', type: 'main', index: 0 }]] },
-			Echo: { main: [[{ node: 'Code', type: 'main', index: 0 }]] },
 		},
-	});
+		{
+			name: 'Dummy echo (failing)',
+			nodes: [manualTrigger, echoNode({ failWith: 'dummy failure' })],
+			connections: { Start: { main: [[{ node: 'Echo', type: 'main', index: 0 }]] } },
+		},
+	]);
+
+	const nodeTypes = await exportNodeTypes(folder);
+	expect(nodeTypes.map((type) => type.name)).toContain(DUMMY_NODE_TYPE);
 
 	const result = await executeWorkflow(folder, workflowId);
 	expect(result.error).toBeUndefined();
@@ -150,11 +164,20 @@ test('n8n execute runs Manual Trigger -> Dummy Echo -> Code, with a credential a
 	]);
 	expect(nodeItems(result.runData, 'Code')).toEqual([{ ...items[0], viaCode: true }]);
 
+	// A failing workflow: n8n prints its run data too, and exits non-zero.
+	const failed = await executeWorkflow(folder, failingId);
+	expect(failed.run.status).toBe('error');
+	expect(failed.error).toMatchObject({ message: 'dummy failure' });
+	expect(failed.runData.Echo[0].error).toMatchObject({ message: 'dummy failure' });
+	expect(failed.exit.code).not.toBe(0);
+
 	const records = await logStep('listExecutions (SQLite)', () =>
 		listExecutions(folder, { includeData: true }),
 	);
-	expect(records).toHaveLength(1);
-	expect(records[0]).toMatchObject({ workflowId, status: 'success', mode: 'cli', finished: true });
+	expect(records.map((r) => [r.workflowId, r.status, r.mode])).toEqual([
+		[workflowId, 'success', 'cli'],
+		[failingId, 'error', 'cli'],
+	]);
 	expect(records[0].data?.resultData.runData.Echo[0].data?.main?.[0]?.[0]?.json).toEqual(items[0]);
 });
 

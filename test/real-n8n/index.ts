@@ -26,6 +26,7 @@ export {
 	importCredentials,
 	publishWorkflow,
 	executeWorkflow,
+	exportNodeTypes,
 	nodeItems,
 	newN8nId,
 	type WorkflowJson,

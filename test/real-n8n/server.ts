@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { freePort } from './ports';
@@ -67,9 +68,20 @@ export async function startN8n(
 		...folder.env,
 		N8N_PORT: String(port),
 		N8N_RUNNERS_BROKER_PORT: String(brokerPort),
-		WEBHOOK_URL: `http://127.0.0.1:${port}/`,
+		N8N_WEBHOOK_URL: `http://127.0.0.1:${port}/`,
 		EXECUTIONS_MODE: mode,
 	};
+	if (role === 'worker') {
+		// A worker gets a user folder of its own: n8n keeps a crash journal and an event log per user
+		// folder, and a second process on the same folder sleeps 10 s ("Last session crashed") and
+		// writes into the others' files. Its nodes folder is the main's (a symlink); binary data
+		// (N8N_STORAGE_PATH), database, queue and encryption key are shared through the environment.
+		const own = join(folder.root, 'processes', name);
+		mkdirSync(join(own, '.n8n'), { recursive: true });
+		const nodesLink = join(own, '.n8n', 'nodes');
+		if (!existsSync(nodesLink)) symlinkSync(folder.nodesDir, nodesLink, 'dir');
+		env.N8N_USER_FOLDER = own;
+	}
 	if (healthPort !== undefined) {
 		env.QUEUE_HEALTH_CHECK_ACTIVE = 'true';
 		env.QUEUE_HEALTH_CHECK_PORT = String(healthPort);

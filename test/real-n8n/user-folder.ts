@@ -97,7 +97,8 @@ export function baseEnv(install: N8nInstall, folder: Omit<UserFolder, 'env' | 'c
 		N8N_RESTRICT_FILE_ACCESS_TO: [folder.dataDir, ...(o.allowedDirs ?? [])].join(';'),
 		N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
 		N8N_DEFAULT_BINARY_DATA_MODE: o.binaryDataMode ?? 'filesystem',
-		N8N_BINARY_DATA_STORAGE_PATH: join(folder.n8nDir, 'storage'),
+		// Shared by a main and its workers (each worker has a user folder of its own, see startN8n).
+		N8N_STORAGE_PATH: join(folder.n8nDir, 'storage'),
 		// Nothing goes out to n8n's servers (this machine has no network but the registries).
 		N8N_DIAGNOSTICS_ENABLED: 'false',
 		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
