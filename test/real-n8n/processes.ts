@@ -263,9 +263,10 @@ process.on('exit', () => {
  * SIGKILL, say) and ends by itself once the group is gone.
  */
 function startWatchdog(pgid: number): void {
+	// POSIX sh (dash here): `kill -0 -PGID` probes a group; dash's kill takes no `--`.
 	const script =
-		'while kill -0 "$1" 2>/dev/null && kill -0 -- "-$2" 2>/dev/null; do sleep 2; done; ' +
-		'kill -KILL -- "-$2" 2>/dev/null; exit 0';
+		'while kill -0 "$1" 2>/dev/null && kill -0 "-$2" 2>/dev/null; do sleep 2; done; ' +
+		'kill -KILL "-$2" 2>/dev/null; exit 0';
 	try {
 		const dog = spawn('sh', ['-c', script, 'watchdog', String(process.pid), String(pgid)], {
 			detached: true,
