@@ -20,7 +20,8 @@ export class EverGisTiling implements INodeType {
 		icon: { light: 'file:../../icons/evergis.svg', dark: 'file:../../icons/evergis.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		subtitle:
+			'={{ ({ "raster:uploadToCatalog": "Upload to catalog " + ($parameter["catalog"]?.value ?? ""), "task:get": "Get task", "task:getStatus": "Get task status", "task:waitForCompletion": "Wait for task", "task:cancel": "Cancel task", "file:upload": "Upload file" })[$parameter["resource"] + ":" + $parameter["operation"]] }}',
 		description:
 			'Load GeoTIFFs and other rasters into EverGIS raster catalogs, and follow the tiling tasks',
 		defaults: { name: 'EverGIS Tiling' },
