@@ -4,7 +4,6 @@ import { sleep } from 'n8n-workflow';
 import type { TaskProgress } from '../model/task';
 import { isTerminalStatus } from '../model/statuses';
 import { operationError } from '../shared/nodeErrors';
-import { mapWithConcurrency } from '../shared/pool';
 import { isTransientError } from './errors';
 import { getTaskProgress } from './tasks';
 
@@ -23,6 +22,8 @@ interface Watched extends WaitRequest {
 	nextPollAt: number;
 	last?: TaskProgress;
 	lastError?: Error;
+	/** A progress request for it is under way. */
+	asking: boolean;
 	settle: (outcome: WaitOutcome) => void;
 }
 
@@ -35,9 +36,11 @@ const TICK_MS = 100;
 /**
  * The one wait loop. Every task the node waits on joins it, whichever item started it, so a batch
  * of N items takes about as long as its slowest task rather than the sum. Each task is asked for
- * its progress once per poll interval; a failed poll (5xx, 429, a reset, a slow answer) is simply
- * asked again at the next interval until the task's own timeout, so a flaky server does not fail a
- * task that finished. The loop stops when nothing is watched and honours the execution's cancel.
+ * its progress once per poll interval, by a few askers that each take the most overdue task as soon
+ * as they are free (so a slow answer holds up one asker, not a whole round). A failed poll (5xx,
+ * 429, a reset, a slow answer) is simply asked again at the next interval until the task's own
+ * timeout, so a flaky server does not fail a task that finished. The loop stops when nothing is
+ * watched and honours the execution's cancel.
  */
 export class TaskWaiter {
 	private readonly watched = new Map<string, Watched>();
@@ -53,12 +56,22 @@ export class TaskWaiter {
 				...request,
 				deadline: now + request.timeoutMs,
 				nextPollAt: now + request.pollIntervalMs,
+				asking: false,
 				settle: (outcome) => {
 					this.watched.delete(key);
 					resolve(outcome);
 				},
 			});
-			this.running ??= this.loop().finally(() => (this.running = undefined));
+			this.keepRunning();
+		});
+	}
+
+	private keepRunning(): void {
+		if (this.running) return;
+		this.running = this.loop().finally(() => {
+			this.running = undefined;
+			// A task may have joined while the last asker was leaving.
+			if (this.watched.size > 0) this.keepRunning();
 		});
 	}
 
@@ -80,17 +93,19 @@ export class TaskWaiter {
 	}
 
 	private async loop(): Promise<void> {
+		await Promise.all(Array.from({ length: POLL_CONCURRENCY }, async () => await this.asker()));
+	}
+
+	private async asker(): Promise<void> {
 		while (this.watched.size > 0) {
 			if (this.signal?.aborted) {
-				for (const task of [...this.watched.values()])
+				for (const task of [...this.watched.values()]) {
 					task.settle({ ok: false, error: this.canceled(task) });
+				}
 				return;
 			}
-			const now = Date.now();
-			const due = [...this.watched.values()].filter(
-				(task) => task.nextPollAt <= now || task.deadline <= now,
-			);
-			if (due.length === 0) {
+			const task = this.mostOverdue();
+			if (!task) {
 				try {
 					await sleep(TICK_MS, this.signal);
 				} catch {
@@ -98,8 +113,26 @@ export class TaskWaiter {
 				}
 				continue;
 			}
-			await mapWithConcurrency(due, POLL_CONCURRENCY, async (task) => await this.pollOnce(task));
+			task.asking = true;
+			try {
+				await this.pollOnce(task);
+			} finally {
+				task.asking = false;
+			}
 		}
+	}
+
+	/** The due task that has waited longest past its poll time (or its deadline), if any. */
+	private mostOverdue(): Watched | undefined {
+		const now = Date.now();
+		let chosen: Watched | undefined;
+		for (const task of this.watched.values()) {
+			if (task.asking) continue;
+			const dueAt = Math.min(task.nextPollAt, task.deadline);
+			if (dueAt > now) continue;
+			if (!chosen || dueAt < Math.min(chosen.nextPollAt, chosen.deadline)) chosen = task;
+		}
+		return chosen;
 	}
 
 	private async pollOnce(task: Watched): Promise<void> {
