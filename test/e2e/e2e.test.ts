@@ -1,0 +1,890 @@
+/**
+ * End to end: this package, packed with `npm pack`, loaded from its tarball into a real n8n 2.40.7
+ * (scripts/real-n8n/install.sh), against the local EverGIS sandbox (in this process), a local SMTP
+ * sink and a local HTTP server. Workflows are imported with n8n's CLI and run with `n8n execute`;
+ * the trigger runs under `n8n start`; the editor is photographed with headless Chromium.
+ * Run with `npm run test:e2e`; what each test checks is in its name and in test/e2e/README.md.
+ */
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+import {
+	createUserFolder,
+	ensureN8nInstalled,
+	executeWorkflow,
+	exportNodeTypes,
+	importCredentials,
+	importWorkflow,
+	listExecutions,
+	logStep,
+	newN8nId,
+	nodeItems,
+	packPackage,
+	publishWorkflow,
+	repoRoot,
+	runN8n,
+	runProcess,
+	runningProcesses,
+	startN8n,
+	stopAll,
+	timingSummary,
+	waitForExecutions,
+	type ExecuteResult,
+	type ExecutionRecord,
+	type N8nProcess,
+	type UserFolder,
+	type WorkflowJson,
+} from '../real-n8n';
+import { startSandbox, type Sandbox, type TaskRecord } from '../../sandbox';
+import { login, upload, createTask, type Session } from '../sandbox/helpers/client';
+import { ensureChromium, screenshotNodePanel, type EditorShot } from './editor-screenshot';
+import {
+	exampleFiles,
+	loadExample,
+	nodeOf,
+	useCredentials,
+	withManualTrigger,
+	type Example,
+} from './examples';
+import { N8nRest, OWNER } from './n8n-rest';
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from './smtp-sink';
+import {
+	filesBelow,
+	findSecrets,
+	PartTimings,
+	RequestLog,
+	sha256,
+	startFileServer,
+	type FileServer,
+} from './support';
+
+const ROOT = repoRoot();
+const RASTERS = join(ROOT, 'test', 'fixtures', 'rasters');
+const LANDSAT = join(RASTERS, 'RGB.byte.tif');
+const LANDSAT_SIZE = 1745956;
+const SCREENSHOT =
+	process.env.EVERGIS_E2E_SCREENSHOT ?? join(ROOT, 'docs', 'screenshots', 'editor.png');
+
+const PACKAGE = 'n8n-nodes-evergis';
+const TILING = `${PACKAGE}.everGisTiling`;
+const TRIGGER = `${PACKAGE}.everGisTilingTrigger`;
+const EVERGIS_USER = 'demo';
+const EVERGIS_PASSWORD = 'demo-password';
+const WRONG_PASSWORD = 'not-the-demo-password-7';
+const SMTP_USER = 'n8n-mailer';
+const SMTP_PASSWORD = 'smtp-sink-password-42';
+/** Task duration in the sandbox for the tasks the workflows create. */
+const TASK_MS = 1500;
+
+const timings = new PartTimings();
+const requestLog = new RequestLog();
+/** The example files imported into n8n, with the workflow ids they got. */
+const importedExamples = new Map<string, string[]>();
+/** Texts besides logs and execution records that the secret scan reads (REST answers, e-mails). */
+const extraTexts = new Map<string, string>();
+
+let sandbox: Sandbox;
+let smtp: SmtpSink;
+let files: FileServer;
+let folder: UserFolder;
+let tarball: string;
+let chromium: Promise<string>;
+const credentials = {
+	everGisApi: { id: '', name: 'EverGIS account' },
+	smtp: { id: '', name: 'SMTP account' },
+};
+
+beforeAll(async () => {
+	// Chromium (apt) installs beside n8n (npm) on a fresh machine; the screenshot test awaits it.
+	chromium = ensureChromium();
+	chromium.catch(() => undefined);
+	await timings.run('setup: n8n 2.40.7 installed (scripts/real-n8n/install.sh)', () =>
+		ensureN8nInstalled(),
+	);
+	tarball = await timings.run('setup: npm run build + npm pack', () => packPackage());
+	await timings.run(
+		'setup: sandbox, SMTP sink, HTTP server, user folder, credentials',
+		async () => {
+			sandbox = await startSandbox({ taskDurationMs: TASK_MS, log: requestLog.add });
+			smtp = await startSmtpSink();
+			files = await startFileServer({ '/imagery/latest.tif': LANDSAT });
+			folder = await createUserFolder({ tarballs: [tarball], allowedDirs: [RASTERS] });
+			const [everGisId, smtpId] = await importCredentials(folder, [
+				{
+					name: credentials.everGisApi.name,
+					type: 'everGisApi',
+					data: {
+						host: sandbox.url,
+						username: EVERGIS_USER,
+						password: EVERGIS_PASSWORD,
+						ignoreSslIssues: false,
+					},
+				},
+				{
+					name: credentials.smtp.name,
+					type: 'smtp',
+					// The fields of n8n-nodes-base's Smtp credentials in 2.40.7.
+					data: {
+						user: SMTP_USER,
+						password: SMTP_PASSWORD,
+						host: smtp.host,
+						port: smtp.port,
+						secure: false,
+						disableStartTls: false,
+						hostName: 'n8n-e2e.localhost',
+					},
+				},
+			]);
+			credentials.everGisApi.id = everGisId;
+			credentials.smtp.id = smtpId;
+		},
+	);
+});
+
+afterAll(async () => {
+	await stopAll();
+	const left = runningProcesses().map((proc) => `${proc.name} (${proc.pid})`);
+	await Promise.all([sandbox?.close(), smtp?.close(), files?.close()]);
+	folder?.cleanup();
+	process.stderr.write(
+		`\n[e2e] parts:\n${timings.summary()}\n\n[e2e] steps:\n${timingSummary()}\n` +
+			(left.length > 0 ? `[e2e] processes still running after stopAll: ${left.join(', ')}\n` : ''),
+	);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** An example with the credentials pointed at the imported ones; remembered as imported. */
+function example(file: string): Example {
+	return useCredentials(loadExample(file), credentials);
+}
+
+async function importExample(file: string, workflow: Example): Promise<string> {
+	const [id] = await importWorkflow(folder, workflow);
+	importedExamples.set(file, [...(importedExamples.get(file) ?? []), id]);
+	return id;
+}
+
+function expectSuccess(result: ExecuteResult): void {
+	if (result.error || result.run.status !== 'success') {
+		throw new Error(
+			`the execution ended ${result.run.status}: ${JSON.stringify(result.error ?? {}).slice(0, 2000)}`,
+		);
+	}
+	expect(result.exit.code).toBe(0);
+}
+
+function taskById(id: string): TaskRecord {
+	const task = sandbox.tasks().find((candidate) => candidate.id === id);
+	if (!task) throw new Error(`the sandbox has no task ${id}`);
+	return task;
+}
+
+/** A folder in the user folder's data dir (where n8n may read) holding copies of these rasters. */
+function rasterFolder(name: string, rasters: string[]): string {
+	const dir = join(folder.dataDir, name);
+	mkdirSync(dir, { recursive: true });
+	for (const raster of rasters) copyFileSync(join(RASTERS, raster), join(dir, raster));
+	return dir;
+}
+
+type FileOut = { name: string; fileId: string; size?: number; binaryProperty?: string };
+
+// ---------------------------------------------------------------------------------------------
+
+test('1. the packed tarball loads into n8n: export:nodes lists both nodes, with the credential type', async () => {
+	await timings.run('1. tarball loaded (export:nodes)', async () => {
+		const version = (
+			JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+		).version;
+		expect(basename(tarball)).toBe(`${PACKAGE}-${version}.tgz`);
+		const listing = await runProcess('tar', ['-tzf', tarball], { name: 'tar -tzf' });
+		expect(listing.stdout).toEqual(
+			expect.arrayContaining([
+				'package/dist/credentials/EverGisApi.credentials.js',
+				'package/dist/nodes/EverGis/EverGisTiling.node.js',
+				'package/dist/nodes/EverGis/EverGisTilingTrigger.node.js',
+			]),
+		);
+		// Installed from the tarball (a real copy, not a link to the clone).
+		const installed = join(folder.nodesDir, 'node_modules', PACKAGE);
+		expect(lstatSync(installed).isSymbolicLink()).toBe(false);
+		expect(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))).toMatchObject({
+			name: PACKAGE,
+			version,
+		});
+
+		const types = await exportNodeTypes(folder);
+		const byName = new Map(types.map((type) => [type.name, type]));
+		// A node with several versions is listed once per version (or with a list of versions).
+		const versionsOf = new Map<string, number[]>();
+		for (const type of types) {
+			versionsOf.set(type.name, [
+				...(versionsOf.get(type.name) ?? []),
+				...[type.version ?? []].flat(),
+			]);
+		}
+		expect(byName.get(TILING)).toMatchObject({ displayName: 'EverGIS Tiling' });
+		expect(byName.get(TRIGGER)).toMatchObject({ displayName: 'EverGIS Tiling Trigger' });
+		for (const name of [TILING, TRIGGER]) {
+			expect((byName.get(name) as { credentials?: Array<{ name: string }> }).credentials).toEqual([
+				expect.objectContaining({ name: 'everGisApi', required: true }),
+			]);
+		}
+
+		// Every node of every example (and of the workflows built here) exists in n8n 2.40.7 with that
+		// version, so an example cannot refer to a node or version this n8n lacks.
+		const missing: string[] = [];
+		const used = [
+			...exampleFiles().flatMap((file) =>
+				loadExample(file).nodes.map((node) => ({
+					file,
+					type: node.type,
+					version: node.typeVersion,
+				})),
+			),
+			...landsatWorkflow().nodes.map((node) => ({
+				file: 'suite',
+				type: node.type as string,
+				version: node.typeVersion as number,
+			})),
+		];
+		for (const { file, type, version: typeVersion } of used) {
+			const versions = versionsOf.get(type) ?? [];
+			if (!versions.includes(typeVersion)) {
+				missing.push(`${file}: ${type} v${typeVersion} (n8n has ${versions.join(', ') || 'none'})`);
+			}
+		}
+		expect(missing).toEqual([]);
+	});
+});
+
+function landsatWorkflow(): WorkflowJson {
+	return {
+		name: 'E2E: the Landsat sample from disk into demo.landsat_images',
+		nodes: [
+			{
+				id: newN8nId(),
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			{
+				id: newN8nId(),
+				name: 'Read Landsat sample',
+				type: 'n8n-nodes-base.readWriteFile',
+				typeVersion: 1.1,
+				position: [220, 0],
+				parameters: { operation: 'read', fileSelector: LANDSAT, options: {} },
+			},
+			{
+				id: newN8nId(),
+				name: 'EverGIS Tiling',
+				type: TILING,
+				typeVersion: 1,
+				position: [440, 0],
+				credentials: { everGisApi: { ...credentials.everGisApi } },
+				parameters: {
+					resource: 'raster',
+					operation: 'uploadToCatalog',
+					catalog: { __rl: true, mode: 'name', value: 'demo.landsat_images' },
+					attributes: {
+						attribute: [
+							{ name: 'name', value: 'Landsat-7 LE07 crop' },
+							{ name: 'dateofimage', value: '2001-03-13T15:20:00Z' },
+						],
+					},
+					options: { pollInterval: 1 },
+				},
+			},
+			{
+				id: newN8nId(),
+				name: 'Summary',
+				type: 'n8n-nodes-base.code',
+				typeVersion: 2,
+				position: [660, 0],
+				parameters: {
+					jsCode: [
+						'return $input.all().map((item) => ({ json: {',
+						'  task: item.json.taskId,',
+						'  status: item.json.status,',
+						'  tiles: item.json.tilesCreated,',
+						'  uploadedAs: item.json.files[0].fileId,',
+						'  bytes: item.json.files[0].size,',
+						'} }));',
+					].join('\n'),
+				},
+			},
+		],
+		connections: {
+			Start: { main: [[{ node: 'Read Landsat sample', type: 'main', index: 0 }]] },
+			'Read Landsat sample': { main: [[{ node: 'EverGIS Tiling', type: 'main', index: 0 }]] },
+			'EverGIS Tiling': { main: [[{ node: 'Summary', type: 'main', index: 0 }]] },
+		},
+	};
+}
+
+test('3a. Manual Trigger → Read/Write Files from Disk (RGB.byte.tif) → EverGIS Tiling → Code: Completed, tiles, the file in the sandbox and in the catalog', async () => {
+	await timings.run('3a. Landsat sample from disk into the catalog', async () => {
+		const [id] = await importWorkflow(folder, landsatWorkflow());
+		const result = await executeWorkflow(folder, id);
+		expectSuccess(result);
+
+		expect(nodeItems(result.runData, 'Read Landsat sample')).toHaveLength(1);
+		const [item] = nodeItems(result.runData, 'EverGIS Tiling');
+		expect(item).toMatchObject({
+			status: 'Completed',
+			serviceName: 'demo.landsat_images',
+			finished: true,
+			succeeded: true,
+			failed: false,
+			attributes: { name: 'Landsat-7 LE07 crop', dateofimage: '2001-03-13T15:20:00Z' },
+		});
+		expect(item.tilesCreated).toBeGreaterThan(0);
+		const [file] = item.files as FileOut[];
+		expect(file).toMatchObject({
+			name: 'RGB.byte.tif',
+			binaryProperty: 'data',
+			size: LANDSAT_SIZE,
+		});
+		expect(nodeItems(result.runData, 'Summary')).toEqual([
+			{
+				task: item.taskId,
+				status: 'Completed',
+				tiles: item.tilesCreated,
+				uploadedAs: file.fileId,
+				bytes: LANDSAT_SIZE,
+			},
+		]);
+
+		// The sandbox holds the file, byte for byte, and the catalog lists it.
+		const stored = sandbox.uploads().filter((record) => record.fileId === file.fileId);
+		expect(stored).toHaveLength(1);
+		expect(stored[0]).toMatchObject({ size: LANDSAT_SIZE, sha256: sha256(LANDSAT), owner: 'demo' });
+		const task = taskById(item.taskId as string);
+		expect(task.status).toBe('Completed');
+		expect(task.body).toMatchObject({
+			files: [file.fileId],
+			target: { serviceName: 'demo.landsat_images', createNewService: false },
+		});
+		expect(sandbox.catalog('demo.landsat_images')?.rasters).toContainEqual({
+			fileId: file.fileId,
+			taskId: item.taskId,
+			tiles: item.tilesCreated,
+			attributes: { name: 'Landsat-7 LE07 crop', dateofimage: '2001-03-13T15:20:00Z' },
+		});
+	});
+});
+
+test('3b. examples/folder-to-catalog-nightly.json: one task per raster, the damaged one an error item (Continue On Fail), the summary e-mail names it', async () => {
+	await timings.run('3b. nightly folder example (batch + e-mail)', async () => {
+		const good = ['rgb-byte-tenth.tif', 'world.byte.tif', 'cogeo.tif'];
+		const dir = rasterFolder('incoming-nightly', [...good, 'corrupt.tif']);
+		const file = 'folder-to-catalog-nightly.json';
+
+		// As published: a Schedule Trigger. `n8n execute` starts only at a Manual Trigger, so it
+		// refuses this one; the copy it runs has a Manual Trigger of the same name instead.
+		const asPublished = example(file);
+		nodeOf(asPublished, 'Read new GeoTIFFs').parameters.fileSelector = `${dir}/*.tif`;
+		const scheduledId = await importExample(file, asPublished);
+		const refused = await logStep('n8n execute (Schedule Trigger only)', () =>
+			runN8n(folder, ['execute', `--id=${scheduledId}`, '--rawOutput'], {
+				allowFailure: true,
+				name: 'n8n execute (schedule)',
+			}),
+		);
+		expect(refused.exit.code).not.toBe(0);
+		expect(refused.lines.join('\n')).toMatch(/Missing node to start execution/);
+
+		const runnable = withManualTrigger(example(file));
+		runnable.id = newN8nId();
+		runnable.name = `${runnable.name} (Manual Trigger)`;
+		nodeOf(runnable, 'Read new GeoTIFFs').parameters.fileSelector = `${dir}/*.tif`;
+		const id = await importExample(file, runnable);
+		const tasksBefore = sandbox.tasks().length;
+		const mailsBefore = smtp.messages.length;
+		const result = await executeWorkflow(folder, id);
+		expectSuccess(result);
+
+		const read = nodeItems(result.runData, 'Read new GeoTIFFs');
+		expect(read.map((item) => item.fileName).sort()).toEqual([...good, 'corrupt.tif'].sort());
+		const loaded = nodeItems(result.runData, 'Load into the raster catalog');
+		expect(loaded).toHaveLength(4);
+		const completed = loaded.filter((item) => item.status === 'Completed');
+		const failed = loaded.filter((item) => item.error !== undefined);
+		expect(completed.map((item) => (item.files as FileOut[])[0].name).sort()).toEqual(
+			[...good].sort(),
+		);
+		for (const item of completed) expect(item.tilesCreated).toBeGreaterThan(0);
+		expect(failed).toHaveLength(1);
+		expect(failed[0]).toMatchObject({
+			error: expect.stringMatching(/ended Failed: .*damaged/),
+			files: ['corrupt.tif'],
+			serviceName: 'demo.landsat_images',
+		});
+
+		// One task per file, all in the sandbox; the damaged file's task Failed there.
+		const created = sandbox.tasks().slice(tasksBefore);
+		expect(created).toHaveLength(4);
+		expect(created.filter((task) => task.status === 'Completed')).toHaveLength(3);
+		const failedTask = taskById(failed[0].taskId as string);
+		expect(failedTask.status).toBe('Failed');
+		expect(JSON.stringify(failedTask.body.files)).toMatch(/corrupt/);
+
+		const [summary] = nodeItems(result.runData, 'Summarize');
+		expect(summary).toMatchObject({
+			loaded: 3,
+			failed: 1,
+			subject: 'EverGIS nightly load: 3 loaded, 1 failed',
+		});
+		const mails = await smtp.waitFor((all) => all.length > mailsBefore, 30_000);
+		const mail = mails[mailsBefore];
+		expect(mail).toMatchObject({
+			from: 'n8n@example.com',
+			to: ['gis-team@example.com'],
+			subject: 'EverGIS nightly load: 3 loaded, 1 failed',
+			auth: { user: SMTP_USER, password: SMTP_PASSWORD },
+			clientName: 'n8n-e2e.localhost',
+		});
+		process.stderr.write(`[e2e] the summary e-mail (${mail.subject}):\n${mail.text}\n`);
+		expect(mail.text).toMatch(/^FAILED corrupt\.tif: Tiling task .* ended Failed: /m);
+		for (const name of good)
+			expect(mail.text).toMatch(new RegExp(`^Completed ${name.replace('.', '\\.')}: task `, 'm'));
+		expect(nodeItems(result.runData, 'E-mail the GIS team')).toHaveLength(1);
+	});
+});
+
+test('3c. examples/http-download-to-catalog.json: HTTP Request downloads the raster from a local server, EverGIS loads it (Completed)', async () => {
+	await timings.run('3c. HTTP download example', async () => {
+		const file = 'http-download-to-catalog.json';
+		const workflow = example(file);
+		nodeOf(workflow, 'Download GeoTIFF').parameters.url = files.url('/imagery/latest.tif');
+		const id = await importExample(file, workflow);
+		const result = await executeWorkflow(folder, id);
+		expectSuccess(result);
+
+		expect(files.requests).toContainEqual({
+			method: 'GET',
+			path: '/imagery/latest.tif',
+			status: 200,
+		});
+		const [item] = nodeItems(result.runData, 'Load into the raster catalog');
+		expect(item).toMatchObject({
+			status: 'Completed',
+			serviceName: 'demo.drone_orthophotos',
+			attributes: { name: 'latest.tif', flight_date: expect.any(String) },
+		});
+		expect(item.tilesCreated).toBeGreaterThan(0);
+		const [uploaded] = item.files as FileOut[];
+		expect(uploaded).toMatchObject({ name: 'latest.tif', size: LANDSAT_SIZE });
+		const stored = sandbox.uploads().find((record) => record.fileId === uploaded.fileId);
+		expect(stored).toMatchObject({ size: LANDSAT_SIZE, sha256: sha256(LANDSAT) });
+		expect(taskById(item.taskId as string).status).toBe('Completed');
+		expect(
+			sandbox.catalog('demo.drone_orthophotos')?.rasters.map((raster) => raster.fileId),
+		).toContain(uploaded.fileId);
+	});
+});
+
+test('3c. examples/submit-then-check-later.json: submitted without waiting (Scheduled), then Task → Wait for Completion (Completed; the damaged one Failed, as an item)', async () => {
+	await timings.run('3c. submit then check later example', async () => {
+		const file = 'submit-then-check-later.json';
+		const good = ['rgb-byte-tenth.tif', 'float32.tif'];
+		const dir = rasterFolder('incoming-later', [...good, 'corrupt.tif']);
+		const workflow = example(file);
+		nodeOf(workflow, 'Read GeoTIFFs').parameters.fileSelector = `${dir}/*.tif`;
+		const id = await importExample(file, workflow);
+		const result = await executeWorkflow(folder, id);
+		expectSuccess(result);
+
+		const submitted = nodeItems(result.runData, 'Submit tiling tasks');
+		expect(submitted).toHaveLength(3);
+		for (const item of submitted) {
+			expect(item).toMatchObject({
+				status: 'Scheduled',
+				finished: false,
+				taskId: expect.any(String),
+			});
+		}
+		const waited = nodeItems(result.runData, 'Wait for the tasks');
+		expect(waited.map((item) => item.taskId)).toEqual(submitted.map((item) => item.taskId));
+		const statusOf = (name: string) => {
+			const at = submitted.findIndex((item) => (item.files as FileOut[])[0].name === name);
+			return waited[at]?.status;
+		};
+		for (const name of good) expect(statusOf(name)).toBe('Completed');
+		expect(statusOf('corrupt.tif')).toBe('Failed');
+		for (const item of waited) {
+			expect(taskById(item.taskId as string).status).toBe(item.status);
+		}
+	});
+});
+
+// ---------------------------------------------------------------------------------------------
+// n8n start: the trigger (published before start), the REST API and the editor, while it runs.
+
+describe('n8n start', () => {
+	let main: N8nProcess;
+	let triggerId: string;
+	let rest: N8nRest;
+	/** Tasks the trigger watches: A, B end before n8n starts; C, D after the first poll; E after the
+	 * second; G never ends (its progress requests show when n8n polled); H does not exist. */
+	const task: Record<'A' | 'B' | 'C' | 'D' | 'E' | 'G' | 'H', string> = {
+		A: '',
+		B: '',
+		C: '',
+		D: '',
+		E: '',
+		G: '',
+		H: randomUUID(),
+	};
+	const finishedAt: Record<string, number> = {};
+
+	beforeAll(async () => {
+		await timings.run(
+			'd. setup: tasks, trigger example imported + published, n8n start',
+			async () => {
+				const session: Session = await login(sandbox, EVERGIS_USER, EVERGIS_PASSWORD);
+				const submit = async (
+					key: keyof typeof task,
+					raster: string,
+					durationMs: number | null,
+				) => {
+					sandbox.setOptions({ taskDurationMs: durationMs });
+					const name = `trigger-${key}-${raster}`;
+					const uploaded = await upload(
+						sandbox,
+						session,
+						name,
+						readFileSync(join(RASTERS, raster)),
+					);
+					expect(uploaded.status).toBe(200);
+					const created = await createTask(sandbox, session, {
+						files: [(uploaded.body.fileId as string | undefined) ?? name],
+						attributes: { name: `trigger test ${key}` },
+						polygonize: false,
+						useCog: true,
+						target: {
+							type: 'tileFeatureLayerTaskDataStorage',
+							serviceName: 'demo.landsat_images',
+							createNewService: false,
+						},
+					});
+					expect(created.status).toBe(200);
+					task[key] = created.body.taskId as string;
+				};
+				try {
+					await submit('A', 'rgb-byte-tenth.tif', 0); // ends Completed at once
+					await submit('B', 'corrupt.tif', 0); // ends Failed at once (damaged)
+					for (const key of ['C', 'D', 'E', 'G'] as const)
+						await submit(key, 'rgb-byte-tenth.tif', null);
+				} finally {
+					sandbox.setOptions({ taskDurationMs: TASK_MS });
+				}
+
+				const file = 'trigger-email-when-done.json';
+				const workflow = example(file);
+				nodeOf(workflow, 'When tiling ends').parameters.taskIds = Object.values(task).join('\n');
+				triggerId = await importExample(file, workflow);
+				await publishWorkflow(folder, triggerId);
+				main = await startN8n(folder);
+				await logStep('n8n start ready', () => main.waitReady());
+			},
+		);
+	});
+
+	afterAll(async () => {
+		await logStep('stop n8n start', () => main?.stop() ?? Promise.resolve(undefined));
+	});
+
+	/** The trigger's executions and the task IDs each one carried. */
+	async function triggerRuns(until: (runs: string[][]) => boolean): Promise<ExecutionRecord[]> {
+		const records = await waitForExecutions(folder, {
+			workflowId: triggerId,
+			includeData: true,
+			timeoutMs: 150_000,
+			until: (rs) =>
+				rs.every((r) => !['new', 'running'].includes(r.status)) && until(rs.map(firedIds)),
+		});
+		return records;
+	}
+
+	function firedIds(record: ExecutionRecord): string[] {
+		const runs = record.data?.resultData.runData['When tiling ends'] ?? [];
+		return runs.flatMap((run) =>
+			(run.data?.main?.[0] ?? []).map((item) => item.json.taskId as string),
+		);
+	}
+
+	function triggerMails(): ReceivedMail[] {
+		return smtp.messages.filter((mail) => mail.subject.startsWith('EverGIS task '));
+	}
+
+	test('3d. the first poll (at activation) fires the tasks that ended before n8n started (A Completed, B Failed, H NotFound)', async () => {
+		await timings.run('3d. trigger: first poll', async () => {
+			// The first poll has answered C, D and G as running: end C and D now, before the next one.
+			await requestLog.waitFor(
+				() => ['C', 'D', 'G'].every((key) => requestLog.progressOf(task[key as 'C']).length === 1),
+				180_000,
+				'the first poll of C, D and G',
+			);
+			sandbox.finishTask(task.C, 'Completed');
+			sandbox.finishTask(task.D, 'Interrupted', 'The tiling service restarted.');
+			finishedAt.C = finishedAt.D = Date.now();
+
+			const records = await triggerRuns((runs) => runs.length >= 1);
+			expect(records.map((r) => [r.status, r.mode])).toEqual([['success', 'trigger']]);
+			expect(firedIds(records[0]).sort()).toEqual([task.A, task.B, task.H].sort());
+			const items = records[0].data!.resultData.runData['When tiling ends'][0].data!.main![0]!;
+			const byId = new Map(items.map((item) => [item.json.taskId, item.json]));
+			expect(byId.get(task.A)).toMatchObject({ status: 'Completed' });
+			expect(byId.get(task.B)).toMatchObject({
+				status: 'Failed',
+				message: expect.stringMatching(/damaged/),
+			});
+			expect(byId.get(task.H)).toMatchObject({ status: 'NotFound' });
+			await smtp.waitFor(() => triggerMails().length >= 3, 30_000);
+		});
+	});
+
+	test('3f. REST API: owner set up, the node and credential types served, credential test OK for good credentials and the exact message for a wrong password', async () => {
+		await timings.run('3f. REST API: owner, types, credential test', async () => {
+			rest = new N8nRest(main.baseUrl);
+			const setup = await rest.setupOwner();
+			expect(setup.status).toBe(200);
+			await rest.login();
+
+			const nodeTypes = await rest.call<Array<{ name: string }>>('GET', '/types/nodes.json');
+			expect(nodeTypes.status).toBe(200);
+			expect(nodeTypes.body.map((type) => type.name)).toEqual(
+				expect.arrayContaining([TILING, TRIGGER]),
+			);
+			const credentialTypes = await rest.call<Array<{ name: string; displayName: string }>>(
+				'GET',
+				'/types/credentials.json',
+			);
+			expect(credentialTypes.body.find((type) => type.name === 'everGisApi')).toMatchObject({
+				displayName: 'EverGIS API',
+			});
+
+			const base = {
+				id: credentials.everGisApi.id,
+				name: credentials.everGisApi.name,
+				type: 'everGisApi',
+			};
+			const data = {
+				host: sandbox.url,
+				username: EVERGIS_USER,
+				password: EVERGIS_PASSWORD,
+				ignoreSslIssues: false,
+				token: '',
+			};
+			expect(await rest.testCredential({ ...base, data })).toEqual({
+				status: 'OK',
+				message: 'Connection successful!',
+			});
+			expect(
+				await rest.testCredential({ ...base, data: { ...data, password: WRONG_PASSWORD } }),
+			).toEqual({
+				status: 'Error',
+				message: `EverGIS rejected the login for 'demo' at ${sandbox.url} (HTTP 401)`,
+			});
+
+			// What the editor holds for a saved credential (secrets as n8n's redaction placeholder),
+			// with the password changed: see the known-bug test below.
+			const saved = await rest.call<{ data: { data: Record<string, unknown> } }>(
+				'GET',
+				`/rest/credentials/${credentials.everGisApi.id}?includeData=true`,
+			);
+			expect(saved.status).toBe(200);
+			editedWrongPassword = await rest.testCredential({
+				...base,
+				data: { ...saved.body.data.data, password: WRONG_PASSWORD },
+			});
+			// The same, with the Host changed to another server (the local HTTP server).
+			const another = files.url('/sp');
+			editedHost = await rest.testCredential({
+				...base,
+				data: { ...saved.body.data.data, host: another },
+			});
+			tokensSentElsewhere = files.requests
+				.filter((request) => request.path.startsWith('/sp/'))
+				.map((request) => request.authorization ?? '')
+				.filter((header) => sandbox.issuedSecrets().some((token) => header.includes(token)));
+			process.stderr.write(
+				`[e2e] credential test of the saved credential (token stored): wrong password → ${JSON.stringify(editedWrongPassword)}; ` +
+					`Host changed to ${another} → ${JSON.stringify(editedHost)}, ${tokensSentElsewhere.length} request(s) there carried a token the sandbox issued\n`,
+			);
+			for (const [index, answer] of rest.answers.entries())
+				extraTexts.set(`REST answer ${index}`, answer);
+		});
+	});
+
+	let editedWrongPassword: { status: string; message: string } | undefined;
+	let editedHost: { status: string; message: string } | undefined;
+	let tokensSentElsewhere: string[] = [];
+
+	// Known bug (n8n 2.40.7 + this credential's expirable token): n8n means to log in again whenever
+	// credentials are tested (credentials-helper's isTestingCredentials), but that check looks for a
+	// node parameter `temp === ''` that n8n 2.x no longer fills in; so a saved credential whose
+	// token is still valid tests OK with any password. Expected to fail until fixed.
+	test.failing(
+		'3f (known bug). a wrong password typed into a saved credential that holds a valid token is reported as wrong',
+		() => {
+			expect(editedWrongPassword).toEqual({
+				status: 'Error',
+				message: `EverGIS rejected the login for 'demo' at ${sandbox.url} (HTTP 401)`,
+			});
+		},
+	);
+
+	// The same cause: after the Host of a saved credential is edited, the test sends the token the
+	// old host issued to the new host (Authorization: Bearer …). Expected to fail until fixed.
+	test.failing(
+		"3f (known bug). testing a saved credential whose Host was changed does not send the old host's token to the new host",
+		() => {
+			expect(editedHost?.status).toBe('Error');
+			expect(tokensSentElsewhere).toEqual([]);
+		},
+	);
+
+	test('4. screenshot: the EverGIS Tiling panel (Upload to Catalog) in the real editor, headless Chromium', async () => {
+		await timings.run('4. editor screenshot', async () => {
+			const executablePath = await logStep(
+				'Chromium ready (scripts/e2e/install-chromium.sh)',
+				() => chromium,
+			);
+			const nightlyId = importedExamples.get('folder-to-catalog-nightly.json')?.[0];
+			expect(nightlyId).toBeDefined();
+			const shot: EditorShot = await logStep('editor screenshot', () =>
+				screenshotNodePanel({
+					baseUrl: main.baseUrl,
+					email: OWNER.email,
+					password: OWNER.password,
+					workflowId: nightlyId!,
+					nodeName: 'Load into the raster catalog',
+					file: SCREENSHOT,
+					executablePath,
+					// The attribute names come from EverGIS ("alias (name)") once the panel has loaded them.
+					settledWhen: /\(name\)$/,
+				}),
+			);
+			if (shot.problems.length > 0) {
+				process.stderr.write(`[e2e] browser notes:\n  ${shot.problems.join('\n  ')}\n`);
+			}
+			expect(shot.values).toEqual(
+				expect.arrayContaining([
+					'EverGIS account',
+					'Raster',
+					'Upload to Catalog',
+					'demo.landsat_images',
+				]),
+			);
+			expect(shot.panelText).toMatch(/Catalog.*Input Files.*Attributes.*Wait for Completion/);
+			const png = readFileSync(SCREENSHOT);
+			expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+			expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1440, 900]);
+			expect(statSync(SCREENSHOT).size).toBeGreaterThan(30_000);
+		});
+	});
+
+	test('3d. the later polls fire C, D (ended after the first poll) and E (after the second), each task exactly once, one e-mail per task', async () => {
+		await timings.run('3d. trigger: later polls', async () => {
+			// The second poll: C and D fire. Then E ends, once a poll has answered it as running.
+			await triggerRuns((runs) => runs.flat().includes(task.C));
+			const polled = await requestLog.waitFor(
+				() => {
+					const e = requestLog.progressOf(task.E).length;
+					return e >= 2 && e === requestLog.progressOf(task.G).length ? e : undefined;
+				},
+				150_000,
+				'the second poll of E and G',
+			);
+			sandbox.finishTask(task.E, 'Error', 'Out of disk space on the tiling node.');
+			finishedAt.E = Date.now();
+			const records = await triggerRuns((runs) => runs.flat().includes(task.E));
+
+			// Each task fired once, in the poll after it ended; G never.
+			const fired = records.flatMap(firedIds);
+			const expected = [task.A, task.B, task.H, task.C, task.D, task.E];
+			expect([...fired].sort()).toEqual([...expected].sort());
+			expect(records.map((r) => firedIds(r).sort())).toEqual([
+				[task.A, task.B, task.H].sort(),
+				[task.C, task.D].sort(),
+				[task.E],
+			]);
+			for (const record of records)
+				expect([record.status, record.mode]).toEqual(['success', 'trigger']);
+			expect(Date.parse(records[1].startedAt!)).toBeGreaterThan(finishedAt.C);
+			expect(Date.parse(records[2].startedAt!)).toBeGreaterThan(finishedAt.E);
+			// Tasks that have fired are not asked about again; G is asked at every poll.
+			expect(requestLog.progressOf(task.A)).toHaveLength(1);
+			expect(requestLog.progressOf(task.B)).toHaveLength(1);
+			expect(requestLog.progressOf(task.C)).toHaveLength(2);
+			expect(requestLog.progressOf(task.D)).toHaveLength(2);
+			expect(requestLog.progressOf(task.E)).toHaveLength(polled + 1);
+			expect(requestLog.progressOf(task.G).length).toBeGreaterThanOrEqual(polled + 1);
+
+			// One e-mail per task, each saying how it ended.
+			const mails = await smtp.waitFor(() => triggerMails().length >= expected.length, 30_000);
+			const triggerMail = mails.filter((mail) => mail.subject.startsWith('EverGIS task '));
+			expect(triggerMail.map((mail) => mail.subject).sort()).toEqual(
+				[
+					`EverGIS task ${task.A}: Completed`,
+					`EverGIS task ${task.B}: Failed`,
+					`EverGIS task ${task.C}: Completed`,
+					`EverGIS task ${task.D}: Interrupted`,
+					`EverGIS task ${task.E}: Error`,
+					`EverGIS task ${task.H}: NotFound`,
+				].sort(),
+			);
+			process.stderr.write(
+				`[e2e] trigger e-mails:\n${triggerMail.map((mail) => `  ${mail.subject}`).join('\n')}\n`,
+			);
+			const mailOf = (id: string) => triggerMail.find((mail) => mail.subject.includes(id))!;
+			expect(mailOf(task.A).text).toMatch(
+				/Catalog: demo\.landsat_images\nFiles: trigger-A-rgb-byte-tenth\.tif\nTiles created: [1-9]/,
+			);
+			expect(mailOf(task.B).text).toMatch(/Message: .*damaged/);
+			expect(mailOf(task.D).text).toMatch(/Message: The tiling service restarted\./);
+			expect(mailOf(task.E).text).toMatch(/Message: Out of disk space on the tiling node\./);
+			expect(mailOf(task.H).text).toMatch(/Catalog: unknown/);
+		});
+	});
+});
+
+test('3e. every example in examples/ was imported into n8n and run', () => {
+	expect([...importedExamples.keys()].sort()).toEqual(exampleFiles());
+});
+
+test("5. no password and no token the sandbox issued appears in n8n's logs, execution records, e-mails or REST answers", async () => {
+	await timings.run('5. secret scan', async () => {
+		const texts = new Map<string, string>(extraTexts);
+		// Every process's output, n8n's event log files, and n8n's database itself (SQLite and its
+		// write-ahead log: credentials are stored encrypted, so no secret may appear in clear).
+		const logs = [...filesBelow(folder.logsDir, /./), ...filesBelow(folder.n8nDir, /\.log$/)];
+		const database = filesBelow(folder.n8nDir, /^database\.sqlite(-wal)?$/);
+		for (const file of logs) texts.set(file, readFileSync(file, 'utf8'));
+		for (const file of database) texts.set(file, readFileSync(file).toString('latin1'));
+		const records = await listExecutions(folder, { includeData: true });
+		for (const record of records) texts.set(`execution ${record.id}`, JSON.stringify(record));
+		for (const [index, mail] of smtp.messages.entries()) texts.set(`e-mail ${index}`, mail.raw);
+
+		const secrets = [EVERGIS_PASSWORD, WRONG_PASSWORD, SMTP_PASSWORD, ...sandbox.issuedSecrets()];
+		process.stderr.write(
+			`[e2e] secret scan: ${secrets.length} secrets (${sandbox.issuedSecrets().length} issued by the sandbox) ` +
+				`in ${logs.length} log files (${logs.map((file) => basename(file)).join(', ')}), ` +
+				`${database.length} database files, ${records.length} executions, ${smtp.messages.length} e-mails, ` +
+				`${extraTexts.size} REST answers\n`,
+		);
+		expect(sandbox.issuedSecrets().length).toBeGreaterThan(0);
+		expect(records.length).toBeGreaterThanOrEqual(7);
+		expect(logs.length).toBeGreaterThan(5);
+		expect(database.length).toBeGreaterThan(0);
+		expect(findSecrets(texts, secrets)).toEqual([]);
+	});
+});
