@@ -190,3 +190,43 @@ test('a server that stops answering: the wait ends at its timeout with an error 
 	console.log(`two hanging waits of 3 s ended after ${elapsed} ms (one loop for both)`);
 	sandbox.setOptions({ faults: {} });
 });
+
+test('failed uploads leave no file open: every attempt closes the binary stream it opened', async () => {
+	const { readdirSync, readlinkSync } = await import('node:fs');
+	const storage = process.env.N8N_BINARY_DATA_STORAGE_PATH ?? '';
+	const openBinaryFiles = () =>
+		readdirSync('/proc/self/fd').filter((fd) => {
+			try {
+				return readlinkSync(`/proc/self/fd/${fd}`).startsWith(storage);
+			} catch {
+				return false;
+			}
+		}).length;
+	expect(storage).not.toBe('');
+	const before = openBinaryFiles();
+	// 413 before the body is read, resets in the middle of it, then success on a retry.
+	sandbox.setOptions({ maxUploadBytes: 100_000 });
+	const refused = scan.add(
+		await engine.run(
+			tilingWorkflow(
+				uploadParameters('demo.landsat_images'),
+				[{ files: { data: fixture('RGB.byte.tif') } }],
+				{
+					continueOnFail: true,
+				},
+			),
+		),
+	);
+	expect(String(refused.output('EverGIS')[0].json.error)).toMatch(/HTTP 413/);
+	sandbox.setOptions({ maxUploadBytes: null });
+	sandbox.failNext('upload', 'reset', 3);
+	const retried = scan.add(
+		await engine.run(
+			tilingWorkflow(uploadParameters('demo.landsat_images', { options: { pollInterval: 0.2 } }), [
+				{ files: { data: fixture('RGB.byte.tif') } },
+			]),
+		),
+	);
+	expect(retried.output('EverGIS')[0].json.status).toBe('Completed');
+	expect(openBinaryFiles()).toBe(before);
+});

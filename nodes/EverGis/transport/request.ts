@@ -38,6 +38,8 @@ export interface EverGisRequest extends RequestPurpose {
 	timeoutMs?: number;
 	/** 1 = no retries (the caller's own loop retries, e.g. the wait loop). */
 	maxAttempts?: number;
+	/** Runs after each attempt, whatever its outcome (an upload closes what it opened). */
+	afterAttempt?: () => void;
 }
 
 interface Session {
@@ -163,19 +165,27 @@ async function send<T>(
 				disableFollowRedirect: multipart || undefined,
 				timeout: timeoutMs,
 			};
-			const response = (await context.helpers.httpRequestWithAuthentication.call(
-				context,
-				CREDENTIAL_TYPE,
-				options,
-				{ preAuthenticationRetryStatusCode: TOKEN_EXPIRED_STATUS },
-			)) as IN8nHttpFullResponse;
-			if (isHtmlAnswer(response.headers, response.body)) {
-				// A web client or proxy page with 200: treat it as the failure it is.
-				throw Object.assign(new Error('HTML answer'), {
-					response: { status: response.statusCode, data: response.body, headers: response.headers },
-				});
+			try {
+				const response = (await context.helpers.httpRequestWithAuthentication.call(
+					context,
+					CREDENTIAL_TYPE,
+					options,
+					{ preAuthenticationRetryStatusCode: TOKEN_EXPIRED_STATUS },
+				)) as IN8nHttpFullResponse;
+				if (isHtmlAnswer(response.headers, response.body)) {
+					// A web client or proxy page with 200: treat it as the failure it is.
+					throw Object.assign(new Error('HTML answer'), {
+						response: {
+							status: response.statusCode,
+							data: response.body,
+							headers: response.headers,
+						},
+					});
+				}
+				return parseBody(response.body) as T;
+			} finally {
+				request.afterAttempt?.();
 			}
-			return parseBody(response.body) as T;
 		},
 		{
 			signal: cancelSignal(context),

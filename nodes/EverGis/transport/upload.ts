@@ -10,7 +10,7 @@ export interface UploadSource {
 	uploadName: string;
 	size: number;
 	mimeType: string;
-	open: () => Promise<AsyncIterable<Uint8Array>>;
+	open: () => Promise<AsyncIterable<Uint8Array> & { destroy?: () => void }>;
 }
 
 export interface UploadedFile {
@@ -22,17 +22,26 @@ export interface UploadedFile {
  * A File whose content is streamed from its source when the request is sent, instead of being
  * held in memory. FormData and axios only read `name`, `type`, `size` and `stream()`, so a 2 GiB
  * GeoTIFF in n8n's filesystem binary mode goes out in chunks. Each `stream()` opens the source
- * again, so n8n can resend the body after renewing the token.
+ * again, so n8n can resend the body after renewing the token. axios leaves a body it stopped
+ * sending (an early 401/413, a reset) unfinished, so every source opened is kept in `opened`
+ * and closed by the caller once the attempt is over: no file handle waits for the GC.
  */
 class StreamedFile extends File {
-	constructor(source: UploadSource) {
+	constructor(source: UploadSource, opened: Set<{ destroy?: () => void }>) {
 		super([], source.uploadName, { type: source.mimeType || 'application/octet-stream' });
 		Object.defineProperties(this, {
 			size: { value: source.size },
 			stream: {
 				value: () =>
 					(async function* () {
-						yield* await source.open();
+						const content = await source.open();
+						opened.add(content);
+						try {
+							yield* content;
+						} finally {
+							opened.delete(content);
+							content.destroy?.();
+						}
 					})(),
 			},
 		});
@@ -54,6 +63,7 @@ export async function uploadToTemporaryStorage(
 	source: UploadSource,
 	itemIndex?: number,
 ): Promise<UploadedFile> {
+	const opened = new Set<{ destroy?: () => void }>();
 	const answer = (await everGisRequest.call(this, {
 		method: 'POST',
 		path: '/upload/file',
@@ -62,8 +72,12 @@ export async function uploadToTemporaryStorage(
 			// Names are unique per upload unless the user keeps the original ones, so overwriting
 			// only ever replaces this same file when an attempt is repeated.
 			form.append('rewrite', 'true');
-			form.append('file', new StreamedFile(source));
+			form.append('file', new StreamedFile(source, opened));
 			return form;
+		},
+		afterAttempt: () => {
+			for (const content of opened) content.destroy?.();
+			opened.clear();
 		},
 		kind: 'upload',
 		timeoutMs: uploadTimeoutMs(source.size),
