@@ -35,8 +35,12 @@ export interface UserFolderOptions {
 	logLevel?: N8nLogLevel;
 	/** More folders n8n's file nodes may read and write (N8N_RESTRICT_FILE_ACCESS_TO), besides dataDir. */
 	allowedDirs?: string[];
-	/** Binary data mode; default 'filesystem' (kept in `<userFolder>/.n8n/storage`). */
-	binaryDataMode?: 'filesystem' | 'database';
+	/**
+	 * Binary data mode; default 'filesystem' (kept in `<userFolder>/.n8n/storage`). `null` leaves
+	 * N8N_DEFAULT_BINARY_DATA_MODE unset, so that n8n picks its own default (2.40.7: 'database' in
+	 * queue mode, 'filesystem' otherwise).
+	 */
+	binaryDataMode?: 'filesystem' | 'database' | null;
 	/** Use this PostgreSQL database instead of SQLite (needed for queue mode). */
 	postgres?: PostgresConnection;
 	/** Redis for queue mode (Bull). */
@@ -140,6 +144,7 @@ export function baseEnv(install: N8nInstall, folder: Omit<UserFolder, 'env' | 'c
 			QUEUE_BULL_REDIS_PORT: String(o.redis.port),
 		});
 	}
+	if (o.binaryDataMode === null) delete env.N8N_DEFAULT_BINARY_DATA_MODE;
 	return Object.assign(env, o.env ?? {});
 }
 
