@@ -5,7 +5,7 @@
  * started the way production starts them: webhooks and the EverGIS Tiling Trigger's polls.
  * `npm run test:queue`; each step's time is printed, and a summary at the end.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
@@ -319,6 +319,8 @@ test('a webhook-started batch of 40 files (all named image.tif) runs on a worker
 		);
 		say(`batch: binary_data rows in PostgreSQL: ${String(count)}`);
 		expect(Number(count)).toBeGreaterThanOrEqual(BATCH_SIZE);
+		const storage = folder.env.N8N_STORAGE_PATH;
+		expect(existsSync(storage) ? filesBelow(storage) : []).toEqual([]);
 
 		// The execution ran on a worker (one of them), and the main put it on the queue.
 		const ranOn = await workerOf(record.id);
