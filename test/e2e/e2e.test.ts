@@ -422,7 +422,11 @@ test('3b. examples/folder-to-catalog-nightly.json: one task per raster, the dama
 		for (const item of completed) expect(item.tilesCreated).toBeGreaterThan(0);
 		expect(failed).toHaveLength(1);
 		expect(failed[0]).toMatchObject({
-			error: expect.stringMatching(/ended Failed: .*damaged/),
+			error: expect.stringMatching(
+				/^Tiling task \S+ ended Failed: File '.*' is damaged: .* \[item \d\]$/,
+			),
+			// What the README promises an error item holds: the message and a description (the hint).
+			description: expect.stringMatching(/^Files: corrupt\.tif\. Catalog: demo\.landsat_images\. /),
 			files: ['corrupt.tif'],
 			serviceName: 'demo.landsat_images',
 		});
@@ -692,6 +696,15 @@ describe('n8n start', () => {
 			).toEqual({
 				status: 'Error',
 				message: `EverGIS rejected the login for 'demo' at ${sandbox.url} (HTTP 401)`,
+			});
+			// Host without the API prefix: the server's own (HTML) 404 page answers the login. The
+			// README's troubleshooting table gives `No EverGIS API answers at … (HTTP 404)` for this
+			// case; that message comes only with a non-HTML 404 (see the report).
+			expect(
+				await rest.testCredential({ ...base, data: { ...data, host: sandbox.origin } }),
+			).toEqual({
+				status: 'Error',
+				message: `EverGIS login for 'demo' at ${sandbox.origin} answered with an HTML page (HTTP 404), not the EverGIS API`,
 			});
 
 			// What the editor holds for a saved credential (secrets as n8n's redaction placeholder),
