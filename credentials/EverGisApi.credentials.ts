@@ -8,7 +8,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { logIn } from '../nodes/EverGis/transport/login';
+import { logIn, loginScope, tokenFor } from '../nodes/EverGis/transport/login';
 
 /**
  * EverGIS logs in with a username and password and answers a JWT that lives about ten minutes.
@@ -65,6 +65,13 @@ export class EverGisApi implements ICredentialType {
 			typeOptions: { expirable: true, password: true },
 			default: '',
 		},
+		{
+			// Which Host, username and password the token was issued for (a digest): see loginScope.
+			displayName: 'Issued For',
+			name: 'issuedFor',
+			type: 'hidden',
+			default: '',
+		},
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
@@ -74,21 +81,22 @@ export class EverGisApi implements ICredentialType {
 			password: credentials.password as string,
 			ignoreSslIssues: credentials.ignoreSslIssues === true,
 		});
-		return { token };
+		return { token, issuedFor: loginScope(credentials) };
 	}
 
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
-		const token = String(credentials.token ?? '');
+		// A token issued for other credentials (the Host or password was edited since) is not sent:
+		// EverGIS answers 401 and n8n logs in with what the credentials say now.
+		const token = tokenFor(credentials);
 		return {
 			...requestOptions,
 			headers: {
 				...requestOptions.headers,
 				// The official SDK sends the Bearer header; the docs' sessions carry the jwt cookie. Both, so either works.
-				Authorization: `Bearer ${token}`,
-				Cookie: `jwt=${token}`,
+				...(token !== '' ? { Authorization: `Bearer ${token}`, Cookie: `jwt=${token}` } : {}),
 			},
 			skipSslCertificateValidation:
 				requestOptions.skipSslCertificateValidation === true ||

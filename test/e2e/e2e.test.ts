@@ -697,9 +697,7 @@ describe('n8n start', () => {
 				status: 'Error',
 				message: `EverGIS rejected the login for 'demo' at ${sandbox.url} (HTTP 401)`,
 			});
-			// Host without the API prefix: the server's own (HTML) 404 page answers the login. The
-			// README's troubleshooting table gives `No EverGIS API answers at … (HTTP 404)` for this
-			// case; that message comes only with a non-HTML 404 (see the report).
+			// Host without the API prefix: the server's own (HTML) 404 page answers the login.
 			expect(
 				await rest.testCredential({ ...base, data: { ...data, host: sandbox.origin } }),
 			).toEqual({
@@ -741,29 +739,24 @@ describe('n8n start', () => {
 	let editedHost: { status: string; message: string } | undefined;
 	let tokensSentElsewhere: string[] = [];
 
-	// Known bug (n8n 2.40.7 + this credential's expirable token): n8n means to log in again whenever
-	// credentials are tested (credentials-helper's isTestingCredentials), but that check looks for a
-	// node parameter `temp === ''` that n8n 2.x no longer fills in; so a saved credential whose
-	// token is still valid tests OK with any password. Expected to fail until fixed.
-	test.failing(
-		'3f (known bug). a wrong password typed into a saved credential that holds a valid token is reported as wrong',
-		() => {
-			expect(editedWrongPassword).toEqual({
-				status: 'Error',
-				message: `EverGIS rejected the login for 'demo' at ${sandbox.url} (HTTP 401)`,
-			});
-		},
-	);
+	// n8n 2.40.7 means to log in again whenever credentials are tested (credentials-helper's
+	// isTestingCredentials), but that check looks for a node parameter `temp === ''` that n8n 2.x no
+	// longer fills in, so the test would ride on the stored token. The credential sends a token only
+	// for the Host, user and password it was issued for (issuedFor), so an edited password is checked
+	// by a real login.
+	test('3f. a wrong password typed into a saved credential that holds a valid token is reported as wrong', () => {
+		expect(editedWrongPassword).toEqual({
+			status: 'Error',
+			message: `EverGIS rejected the login for 'demo' at ${sandbox.url} (HTTP 401)`,
+		});
+	});
 
-	// The same cause: after the Host of a saved credential is edited, the test sends the token the
-	// old host issued to the new host (Authorization: Bearer …). Expected to fail until fixed.
-	test.failing(
-		"3f (known bug). testing a saved credential whose Host was changed does not send the old host's token to the new host",
-		() => {
-			expect(editedHost?.status).toBe('Error');
-			expect(tokensSentElsewhere).toEqual([]);
-		},
-	);
+	// The same cause: without issuedFor, the test of a saved credential whose Host was edited would
+	// send the token the old host issued to the new host (Authorization: Bearer …).
+	test("3f. testing a saved credential whose Host was changed does not send the old host's token to the new host", () => {
+		expect(editedHost?.status).toBe('Error');
+		expect(tokensSentElsewhere).toEqual([]);
+	});
 
 	test('4. screenshot: the EverGIS Tiling panel (Upload to Catalog) in the real editor, headless Chromium', async () => {
 		await timings.run('4. editor screenshot', async () => {

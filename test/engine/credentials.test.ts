@@ -163,3 +163,51 @@ describe('the token in a run', () => {
 		expect(result.error?.description).toMatch(/Check Username and Password/);
 	});
 });
+
+describe('a stored token is only sent for the credentials it was issued for', () => {
+	test('the password was edited: the old token is not used, the new password is checked by a login', async () => {
+		engine.setCredentials('cred-1', demo());
+		const first = await engine.run(
+			tilingWorkflow(uploadParameters('demo.landsat_images', { waitForCompletion: false })),
+		);
+		expect(first.error).toBeUndefined();
+		const stored = engine.credentials.read('cred-1');
+		expect(stored?.token).toBeTruthy();
+		expect(stored?.issuedFor).toMatch(/^[0-9a-f]{32}$/);
+		// The user types a wrong password into the saved credentials; the token (still valid) stays.
+		engine.setCredentials('cred-1', { ...stored, password: 'typo-password' });
+		const second = await engine.run(
+			tilingWorkflow(uploadParameters('demo.landsat_images', { waitForCompletion: false })),
+		);
+		expect(second.error?.message).toBe(
+			`EverGIS rejected the login for 'demo' at ${sandbox.url} (HTTP 401) [item 0]`,
+		);
+	});
+
+	test("the Host was edited: the old host's token never reaches the new host", async () => {
+		engine.setCredentials('cred-1', demo());
+		await engine.run(
+			tilingWorkflow(uploadParameters('demo.landsat_images', { waitForCompletion: false })),
+		);
+		const stored = engine.credentials.read('cred-1');
+		const seen: string[] = [];
+		const other = createServer((req, res) => {
+			seen.push(`${req.headers.authorization ?? ''} ${req.headers.cookie ?? ''}`);
+			res.writeHead(401, { 'content-type': 'application/json' });
+			res.end('{"message":"who are you?"}');
+		});
+		await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+		try {
+			const host = `http://127.0.0.1:${(other.address() as AddressInfo).port}/sp`;
+			engine.setCredentials('cred-1', { ...stored, host });
+			const result = await engine.run(tilingWorkflow(uploadParameters('demo.landsat_images')));
+			expect(result.error?.message).toBe(
+				`EverGIS rejected the login for 'demo' at ${host} (HTTP 401) [item 0]`,
+			);
+			expect(seen.length).toBeGreaterThan(0);
+			for (const headers of seen) expect(headers).not.toContain(String(stored?.token));
+		} finally {
+			await new Promise((resolve) => other.close(resolve));
+		}
+	});
+});

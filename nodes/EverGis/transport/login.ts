@@ -1,4 +1,10 @@
-import type { IDataObject, IHttpRequestHelper, IN8nHttpFullResponse } from 'n8n-workflow';
+import { createHash } from 'crypto';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestHelper,
+	IN8nHttpFullResponse,
+} from 'n8n-workflow';
 
 import { redact } from './errors';
 import { describeUnreachable, factsOf, isHtmlAnswer, serverMessage } from './failure';
@@ -53,6 +59,34 @@ export async function logIn(helpers: IHttpRequestHelper['helpers'], credentials:
 		throw configurationError(`Could not log in to EverGIS at ${host}: ${message}`, description);
 	}
 	return tokenFromLoginAnswer(response, host, username, credentials.password);
+}
+
+/**
+ * Which login a token belongs to: a digest of the Host, the username and the password it was
+ * issued for, kept beside the token. A token is only sent while they still match, so editing the
+ * credentials (another Host, another password) never sends the old token to the new Host, and a
+ * changed password is checked by a fresh login instead of riding on the old token. An empty string
+ * when the Host is not valid (nothing may be sent then).
+ */
+export function loginScope(credentials: ICredentialDataDecryptedObject): string {
+	let host: string;
+	try {
+		host = normalizeHost(credentials.host);
+	} catch {
+		return '';
+	}
+	const username = String(credentials.username ?? '').trim();
+	return createHash('sha256')
+		.update(`${host}\n${username}\n${String(credentials.password ?? '')}`)
+		.digest('hex')
+		.slice(0, 32);
+}
+
+/** The token to send, if it was issued for these very credentials; '' otherwise. */
+export function tokenFor(credentials: ICredentialDataDecryptedObject): string {
+	const token = typeof credentials.token === 'string' ? credentials.token : '';
+	const scope = loginScope(credentials);
+	return token !== '' && scope !== '' && credentials.issuedFor === scope ? token : '';
 }
 
 /** Reads the JWT from the login answer: the JSON `token`, or the `jwt` cookie when the body lacks it. */

@@ -13,6 +13,7 @@ import { jwtExpiresAt, renewalMarginMs } from '../model/jwt';
 import { asNodeError } from '../shared/nodeErrors';
 import type { RequestPurpose } from './errors';
 import { apiError } from './errors';
+import { tokenFor } from './login';
 import { factsOf, isHtmlAnswer } from './failure';
 import { normalizeHost } from './host';
 import type { RequestKind } from './retry';
@@ -132,11 +133,13 @@ async function keepTokenFresh(context: EverGisFunctions, session: Session): Prom
 	await session.renewing;
 }
 
+/** The token n8n would send now ('' when there is none, or it was issued for other credentials). */
 async function storedToken(context: EverGisFunctions, session: Session): Promise<string> {
-	const { token } = await context.getCredentials(CREDENTIAL_TYPE);
-	const text = typeof token === 'string' ? token : '';
-	if (text !== '') session.secrets.add(text);
-	return text;
+	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+	if (typeof credentials.token === 'string' && credentials.token !== '') {
+		session.secrets.add(credentials.token);
+	}
+	return tokenFor(credentials);
 }
 
 function cancelSignal(context: EverGisFunctions): AbortSignal | undefined {
