@@ -230,3 +230,31 @@ test('failed uploads leave no file open: every attempt closes the binary stream 
 	expect(retried.output('EverGIS')[0].json.status).toBe('Completed');
 	expect(openBinaryFiles()).toBe(before);
 });
+
+test('temporary files tied to the login session: a login between upload and task re-uploads once, one task', async () => {
+	sandbox.setOptions({ filesTiedToSession: true, taskDurationMs: 300 });
+	try {
+		const taskMark = sandbox.tasks().length;
+		const uploadMark = sandbox.uploads().length;
+		// 419 on the task request: n8n logs in again (a new session) and resends; the new session
+		// has not got the file, EverGIS refuses the task, and the node uploads it again.
+		sandbox.failNext('createTask', '419');
+		const result = scan.add(
+			await engine.run(
+				tilingWorkflow(
+					uploadParameters('demo.landsat_images', { options: { pollInterval: 0.2 } }),
+					items(1),
+				),
+			),
+		);
+		expect(result.error).toBeUndefined();
+		expect(result.output('EverGIS')[0].json.status).toBe('Completed');
+		const { tasks, uploads } = countsSince(taskMark, uploadMark);
+		expect(tasks).toHaveLength(1);
+		expect(uploads).toHaveLength(2);
+		expect(new Set(uploads.map((upload) => upload.fileId)).size).toBe(1);
+		expect(new Set(uploads.map((upload) => upload.session)).size).toBe(2);
+	} finally {
+		sandbox.setOptions({ filesTiedToSession: false });
+	}
+});

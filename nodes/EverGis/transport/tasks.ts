@@ -3,6 +3,8 @@ import type { IDataObject } from 'n8n-workflow';
 import type { CreatedTask, TaskInfo, TaskProgress } from '../model/task';
 import type { TilingBody } from '../model/tilingBody';
 import { apiErrorOf } from '../shared/nodeErrors';
+import { failureOf } from './errors';
+import { serverMessage } from './failure';
 import type { EverGisFunctions } from './request';
 import { everGisRequest } from './request';
 
@@ -19,6 +21,21 @@ function unknownTask(taskId: string) {
 		description:
 			'Check the task ID. EverGIS shows a user only their own tasks, so check also that the credentials belong to the user who started it.',
 	};
+}
+
+/**
+ * Whether EverGIS refused a task because files it names are no longer in temporary storage.
+ * Whether temporary files belong to the login session is not documented: if they do, a login
+ * between the upload and the task (an expired token) loses them.
+ */
+export function lostUploads(error: unknown, fileIds: string[]): boolean {
+	const facts = failureOf(error);
+	if (facts?.status !== 400) return false;
+	const said = serverMessage(facts.body) ?? '';
+	return (
+		/temporar|storage|not found|does not exist|missing/i.test(said) &&
+		fileIds.some((fileId) => said.includes(fileId))
+	);
 }
 
 export async function createTilingTask(

@@ -10,7 +10,7 @@ import { progressSummary } from '../../model/task';
 import type { TilingBody } from '../../model/tilingBody';
 import { buildTilingBody, parseAttributes } from '../../model/tilingBody';
 import { asNodeError } from '../../shared/nodeErrors';
-import { createTilingTask } from '../../transport/tasks';
+import { createTilingTask, lostUploads } from '../../transport/tasks';
 import { uploadToTemporaryStorage } from '../../transport/upload';
 import { catalogLocator } from '../common/catalog';
 import {
@@ -234,12 +234,28 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	const created: Array<{ plan: TaskPlan; taskId: string; status: string; submittedAt: string }> =
 		[];
+	const upload = async (plan: TaskPlan) => {
+		for (const file of plan.files) {
+			if (file.upload) await uploadToTemporaryStorage.call(this, file.upload, itemIndex);
+		}
+	};
+	const submit = async (plan: TaskPlan) => {
+		await upload(plan);
+		try {
+			return await createTilingTask.call(this, plan.body, itemIndex);
+		} catch (error) {
+			const uploaded = plan.files.filter((file) => file.upload).map((file) => file.fileId);
+			if (!lostUploads(error, uploaded)) throw asNodeError(this, error, itemIndex);
+		}
+		// The files went with an old login session (EverGIS refused the task for want of them): a
+		// 400 means no task was made, so they are uploaded again, under the same names, and the
+		// task is asked for once more.
+		await upload(plan);
+		return await createTilingTask.call(this, plan.body, itemIndex);
+	};
 	try {
 		for (const plan of plans) {
-			for (const file of plan.files) {
-				if (file.upload) await uploadToTemporaryStorage.call(this, file.upload, itemIndex);
-			}
-			const task = await createTilingTask.call(this, plan.body, itemIndex);
+			const task = await submit(plan);
 			created.push({
 				plan,
 				taskId: task.taskId,
