@@ -13,6 +13,13 @@ export interface UploadSource {
 	open: () => Promise<AsyncIterable<Uint8Array> & { destroy?: () => void }>;
 }
 
+/**
+ * Chunks read from n8n's binary store for an upload. Node's default 64 KiB chunks made a 1 GiB
+ * upload up to 1.7× slower than curl on two cores; 256 KiB chunks keep it level with curl while
+ * the process holds only a few MiB more (docs/BENCHMARKS.md).
+ */
+export const UPLOAD_CHUNK_BYTES = 256 * 1024;
+
 export interface UploadedFile {
 	fileId: string;
 	url: string | null;

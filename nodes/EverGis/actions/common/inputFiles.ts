@@ -5,6 +5,7 @@ import { UserError } from 'n8n-workflow';
 import { safeFileName, uniqueUploadName } from '../../model/uploadName';
 import { splitList } from '../../shared/list';
 import type { UploadSource } from '../../transport/upload';
+import { UPLOAD_CHUNK_BYTES } from '../../transport/upload';
 
 /** Where an item's files come from, and how each is read for upload. */
 
@@ -148,7 +149,7 @@ async function describeBinary(
 		: uniqueUploadName(name, randomBytes(6).toString('hex'));
 	const binaryId = data.id;
 	const open = binaryId
-		? async () => await this.helpers.getBinaryStream(binaryId)
+		? async () => await this.helpers.getBinaryStream(binaryId, UPLOAD_CHUNK_BYTES)
 		: async () =>
 				(async function* () {
 					yield Buffer.from(data.data, 'base64');
