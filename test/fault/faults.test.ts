@@ -228,6 +228,10 @@ test('failed uploads leave no file open: every attempt closes the binary stream 
 		),
 	);
 	expect(retried.output('EverGIS')[0].json.status).toBe('Completed');
+	// destroy() closes a file a moment later; a forgotten stream stays open until the GC finds it.
+	const settleBy = Date.now() + 2_000;
+	while (openBinaryFiles() > before && Date.now() < settleBy)
+		await new Promise((r) => setTimeout(r, 50));
 	expect(openBinaryFiles()).toBe(before);
 });
 

@@ -10,7 +10,7 @@ export interface UploadSource {
 	uploadName: string;
 	size: number;
 	mimeType: string;
-	open: () => Promise<AsyncIterable<Uint8Array> & { destroy?: () => void }>;
+	open: () => Promise<AsyncIterable<Uint8Array> & Closable>;
 }
 
 /**
@@ -25,16 +25,48 @@ export interface UploadedFile {
 	url: string | null;
 }
 
+type Closable = { destroy?: () => void };
+
+/**
+ * The sources one attempt opened. axios leaves a body it stopped sending (an early 401/413, a
+ * reset) unfinished, and may stop while a source is still being opened: whatever the attempt
+ * opened is closed when the attempt is over, and whatever opens after that is closed at once, so
+ * no file handle waits for the garbage collector.
+ */
+class AttemptSources {
+	private over = false;
+	private readonly open = new Set<Closable>();
+
+	/** Keeps `content` until the attempt is over; false (and closed) if it already is. */
+	track(content: Closable): boolean {
+		if (this.over) {
+			content.destroy?.();
+			return false;
+		}
+		this.open.add(content);
+		return true;
+	}
+
+	release(content: Closable): void {
+		this.open.delete(content);
+		content.destroy?.();
+	}
+
+	end(): void {
+		this.over = true;
+		for (const content of this.open) content.destroy?.();
+		this.open.clear();
+	}
+}
+
 /**
  * A File whose content is streamed from its source when the request is sent, instead of being
  * held in memory. FormData and axios only read `name`, `type`, `size` and `stream()`, so a 2 GiB
  * GeoTIFF in n8n's filesystem binary mode goes out in chunks. Each `stream()` opens the source
- * again, so n8n can resend the body after renewing the token. axios leaves a body it stopped
- * sending (an early 401/413, a reset) unfinished, so every source opened is kept in `opened`
- * and closed by the caller once the attempt is over: no file handle waits for the GC.
+ * again, so n8n can resend the body after renewing the token.
  */
 class StreamedFile extends File {
-	constructor(source: UploadSource, opened: Set<{ destroy?: () => void }>) {
+	constructor(source: UploadSource, sources: AttemptSources) {
 		super([], source.uploadName, { type: source.mimeType || 'application/octet-stream' });
 		Object.defineProperties(this, {
 			size: { value: source.size },
@@ -42,12 +74,11 @@ class StreamedFile extends File {
 				value: () =>
 					(async function* () {
 						const content = await source.open();
-						opened.add(content);
+						if (!sources.track(content)) return;
 						try {
 							yield* content;
 						} finally {
-							opened.delete(content);
-							content.destroy?.();
+							sources.release(content);
 						}
 					})(),
 			},
@@ -70,7 +101,7 @@ export async function uploadToTemporaryStorage(
 	source: UploadSource,
 	itemIndex?: number,
 ): Promise<UploadedFile> {
-	const opened = new Set<{ destroy?: () => void }>();
+	let attempts: AttemptSources[] = [];
 	const answer = (await everGisRequest.call(this, {
 		method: 'POST',
 		path: '/upload/file',
@@ -79,12 +110,14 @@ export async function uploadToTemporaryStorage(
 			// Names are unique per upload unless the user keeps the original ones, so overwriting
 			// only ever replaces this same file when an attempt is repeated.
 			form.append('rewrite', 'true');
-			form.append('file', new StreamedFile(source, opened));
+			const sources = new AttemptSources();
+			attempts.push(sources);
+			form.append('file', new StreamedFile(source, sources));
 			return form;
 		},
 		afterAttempt: () => {
-			for (const content of opened) content.destroy?.();
-			opened.clear();
+			for (const sources of attempts) sources.end();
+			attempts = [];
 		},
 		kind: 'upload',
 		timeoutMs: uploadTimeoutMs(source.size),
