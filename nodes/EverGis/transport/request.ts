@@ -7,10 +7,10 @@ import type {
 	IN8nHttpFullResponse,
 	IPollFunctions,
 } from 'n8n-workflow';
-import { sleep } from 'n8n-workflow';
 
 import { jwtExpiresAt, renewalMarginMs } from '../model/jwt';
 import { asNodeError } from '../shared/nodeErrors';
+import { cancelSignalOf, pause } from '../shared/pause';
 import type { RequestPurpose } from './errors';
 import { apiError } from './errors';
 import { tokenFor } from './login';
@@ -107,7 +107,7 @@ async function keepTokenFresh(context: EverGisFunctions, session: Session): Prom
 			let expiresAt = jwtExpiresAt(token);
 			if (expiresAt === undefined || expiresAt - renewalMarginMs(token) <= Date.now()) {
 				if (expiresAt !== undefined && expiresAt > Date.now()) {
-					await sleep(expiresAt - Date.now() + 50, cancelSignal(context));
+					await pause(expiresAt - Date.now() + 50, cancelSignalOf(context));
 				}
 				await send(context, session, {
 					method: 'GET',
@@ -140,10 +140,6 @@ async function storedToken(context: EverGisFunctions, session: Session): Promise
 		session.secrets.add(credentials.token);
 	}
 	return tokenFor(credentials);
-}
-
-function cancelSignal(context: EverGisFunctions): AbortSignal | undefined {
-	return 'getExecutionCancelSignal' in context ? context.getExecutionCancelSignal() : undefined;
 }
 
 async function send<T>(
@@ -191,7 +187,7 @@ async function send<T>(
 			}
 		},
 		{
-			signal: cancelSignal(context),
+			signal: cancelSignalOf(context),
 			facts: factsOf,
 			maxAttempts: request.maxAttempts,
 			onRetry: (attempt, delayMs, facts) =>

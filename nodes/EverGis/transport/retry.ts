@@ -1,4 +1,4 @@
-import { sleep } from 'n8n-workflow';
+import { pause } from '../shared/pause';
 
 import type { FailureFacts } from './failure';
 
@@ -110,7 +110,7 @@ export async function withRetries<T>(
 		const delay = retryDelayMs(attemptNumber, facts);
 		hooks.onRetry?.(attemptNumber, delay, facts);
 		try {
-			await sleep(delay, hooks.signal);
+			await pause(delay, hooks.signal);
 		} catch {
 			// The execution was canceled while waiting to try again.
 			return {

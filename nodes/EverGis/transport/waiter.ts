@@ -1,9 +1,9 @@
 import type { IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
-import { sleep } from 'n8n-workflow';
 
 import type { TaskProgress } from '../model/task';
 import { isTerminalStatus } from '../model/statuses';
 import { operationError } from '../shared/nodeErrors';
+import { cancelSignalOf, pause } from '../shared/pause';
 import { isTransientError } from './errors';
 import { getTaskProgress } from './tasks';
 
@@ -87,9 +87,7 @@ export class TaskWaiter {
 	}
 
 	private get signal(): AbortSignal | undefined {
-		return 'getExecutionCancelSignal' in this.context
-			? this.context.getExecutionCancelSignal()
-			: undefined;
+		return cancelSignalOf(this.context);
 	}
 
 	private async loop(): Promise<void> {
@@ -107,7 +105,7 @@ export class TaskWaiter {
 			const task = this.mostOverdue();
 			if (!task) {
 				try {
-					await sleep(TICK_MS, this.signal);
+					await pause(TICK_MS, this.signal);
 				} catch {
 					// canceled: the next turn settles every task
 				}
