@@ -23,6 +23,7 @@ const STATUS_FAULTS: Partial<Record<FaultKind, number>> = {
 	'504': 504,
 	'429': 429,
 	'419': 419,
+	'401': 401,
 };
 
 /** Bytes of the body a 'reset' fault reads before it drops the connection. */

@@ -35,6 +35,7 @@ export type FaultKind =
 	| '504'
 	| '429'
 	| '419'
+	| '401'
 	| 'reset'
 	| 'reset-after'
 	| '500-after'
@@ -48,6 +49,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 	'504',
 	'429',
 	'419',
+	'401',
 	'reset',
 	'reset-after',
 	'500-after',

@@ -240,9 +240,9 @@ test('temporary files tied to the login session: a login between upload and task
 	try {
 		const taskMark = sandbox.tasks().length;
 		const uploadMark = sandbox.uploads().length;
-		// 419 on the task request: n8n logs in again (a new session) and resends; the new session
+		// 401 on the task request: n8n logs in again (a new session) and resends; the new session
 		// has not got the file, EverGIS refuses the task, and the node uploads it again.
-		sandbox.failNext('createTask', '419');
+		sandbox.failNext('createTask', '401');
 		const result = scan.add(
 			await engine.run(
 				tilingWorkflow(

@@ -47,6 +47,7 @@ const STATUS: Record<string, number> = {
 	'504': 504,
 	'429': 429,
 	'419': 419,
+	'401': 401,
 };
 
 describe('faults', () => {
