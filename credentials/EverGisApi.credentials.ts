@@ -13,7 +13,7 @@ import { logIn, loginScope, tokenFor } from '../nodes/EverGis/transport/login';
 /**
  * EverGIS logs in with a username and password and answers a JWT that lives about ten minutes.
  * n8n keeps that token in the hidden, expirable `token` field: it logs in (preAuthentication)
- * when the field is empty and again when a request answers 401, 403 or 419.
+ * when the field is empty and again when a request answers 401 (only then: 419 means "busy").
  */
 export class EverGisApi implements ICredentialType {
 	name = 'everGisApi';

@@ -2,6 +2,9 @@ import type { IDataObject, INode, INodeExecutionData, JsonObject } from 'n8n-wor
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { UserError } from 'n8n-workflow';
 
+/** Every error the nodes throw is one of these two. */
+export type NodeError = NodeApiError | NodeOperationError;
+
 /**
  * n8n rewrites an error message that merely contains a Node error code, case-insensitively: a
  * message about 'preexisting_roads.tif' (EEXIST) would read "The file or directory already
@@ -91,17 +94,28 @@ function copyOf(
 	return operationError(context.getNode(), message, { description });
 }
 
+/**
+ * Facts the item's error item should carry besides the message (the catalog and files of a task
+ * that may exist, ...): kept in the error's context.
+ */
+export function withDetails(error: NodeError, details: IDataObject): NodeError {
+	error.context.details = details;
+	return error;
+}
+
 /** The output item that stands for a failed item under Continue On Fail. */
 export function errorItem(
 	error: NodeApiError | NodeOperationError,
 	itemIndex: number,
 	context: IDataObject = {},
 ): INodeExecutionData {
+	const details = error.context.details;
 	return {
 		json: {
 			error: error.message,
 			...(error.description ? { description: error.description } : {}),
 			...(error instanceof NodeApiError && error.httpCode ? { httpCode: error.httpCode } : {}),
+			...(details && typeof details === 'object' ? (details as IDataObject) : {}),
 			...context,
 		},
 		pairedItem: { item: itemIndex },

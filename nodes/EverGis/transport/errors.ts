@@ -5,7 +5,7 @@ import { apiErrorOf } from '../shared/nodeErrors';
 import type { FailureFacts } from './failure';
 import { describeUnreachable, isHtmlAnswer, serverMessage } from './failure';
 import type { RequestKind } from './retry';
-import { isRetryable, wasNeverSent } from './retry';
+import { isBusy, isRetryable, wasNeverSent } from './retry';
 
 /** What the caller was doing, so that an error can say it in the user's terms. */
 export interface RequestPurpose {
@@ -21,10 +21,14 @@ export interface RequestPurpose {
 
 export interface ErrorContext {
 	host: string;
+	/** The EverGIS user of the credentials (a 403 names who is not allowed). */
+	username?: string;
 	attempts: number;
 	timeoutMs?: number;
 	/** The password and tokens of this session: scrubbed from anything that leaves. */
 	secrets: string[];
+	/** The node stopped its requests because another item failed (fail fast). */
+	stopped?: boolean;
 }
 
 const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
@@ -34,6 +38,23 @@ const failures = new WeakMap<object, FailureFacts>();
 /** What the failed request behind an error from apiError said (status, network code, ...). */
 export function failureOf(error: unknown): FailureFacts | undefined {
 	return typeof error === 'object' && error !== null ? failures.get(error) : undefined;
+}
+
+const maybeCreated = new WeakSet<object>();
+
+/**
+ * A tiling task may have been created although its request failed: it was sent, and then no
+ * answer came back, or the server failed (5xx, not "busy") after receiving it.
+ */
+function mayHaveCreatedTask(purpose: RequestPurpose, facts: FailureFacts): boolean {
+	if (purpose.kind !== 'create' || facts.canceled || facts.configuration) return false;
+	if (facts.status === undefined) return !wasNeverSent(facts);
+	return facts.status >= 500 && !isBusy(facts);
+}
+
+/** Whether this error is a task creation that EverGIS may have carried out all the same. */
+export function taskMayExist(error: unknown): boolean {
+	return typeof error === 'object' && error !== null && maybeCreated.has(error);
 }
 
 /** Whether a request that failed this way may well succeed if asked again later (5xx, 429, network). */
@@ -74,29 +95,96 @@ export function apiError(
 		serverMessage: said ? redact(said, context.secrets) : undefined,
 	});
 	failures.set(error, facts);
+	if (!context.stopped && mayHaveCreatedTask(purpose, facts)) maybeCreated.add(error);
 	return error;
 }
 
-function explain(
-	facts: FailureFacts,
-	purpose: RequestPurpose,
-	context: ErrorContext,
-): { message: string; description: string } {
+interface Explanation {
+	message: string;
+	description: string;
+}
+
+/** What a message about an HTTP answer may use. */
+interface Answer {
+	status: number;
+	action: string;
+	/** ": <the server's words>", or ''. */
+	saying: string;
+	/** " (tried 3 times)", or ''. */
+	again: string;
+	purpose: RequestPurpose;
+	context: ErrorContext;
+}
+
+const busy = ({ status, action, again }: Answer): Explanation => ({
+	message: `EverGIS stayed busy (HTTP ${status}) while ${action}${again}`,
+	description:
+		'The server was serving as many requests as it takes at once, for all its users (EverGIS answers 419 past its maximumActiveRequests), ' +
+		'so the node sent fewer requests and waited before each new try, for several minutes. Run the workflow when the server is less busy, ' +
+		'or ask the EverGIS administrator to raise maximumActiveRequests.',
+});
+
+/** The message for each HTTP status that means something of its own. */
+const BY_STATUS: Record<number, (answer: Answer) => Explanation> = {
+	400: ({ action, saying, purpose }) => ({
+		message: `EverGIS refused the request while ${action} (HTTP 400)${saying}`,
+		description:
+			purpose.badRequestHint ?? 'Check the node parameters against what EverGIS expects.',
+	}),
+	401: ({ action, saying }) => ({
+		message: `EverGIS denied access while ${action} (HTTP 401)${saying}`,
+		description:
+			'n8n logged in again and resent the request, and EverGIS still did not accept the token. Check the EverGIS API credentials (Test them), and that Host is the API of the server that issues the token.',
+	}),
+	403: ({ action, saying, context }) => ({
+		message: `EverGIS denied ${context.username ? `user '${context.username}'` : 'the user'} access (HTTP 403) while ${action}${saying}`,
+		description:
+			'The user of the EverGIS API credentials lacks the right (a catalog or task of another user, or a role the server requires). ' +
+			'Ask the owner or the EverGIS administrator for the right, or use credentials of a user who has it. Logging in again would not change this, so n8n did not.',
+	}),
+	404: ({ action, saying, purpose, context }) =>
+		purpose.notFound ?? {
+			message: `EverGIS has no such resource (HTTP 404) while ${action}${saying}`,
+			description: `Check the name or ID, and that Host (${context.host}) includes the API prefix such as /sp.`,
+		},
+	409: ({ action, saying }) => ({
+		message: `EverGIS reported a conflict (HTTP 409) while ${action}${saying}`,
+		description: 'Something of the same name already exists on the server.',
+	}),
+	413: ({ action }) => ({
+		message: `The file is too large for the server (HTTP 413) while ${action}`,
+		description:
+			'A proxy in front of EverGIS (e.g. nginx client_max_body_size) or EverGIS itself limits the upload size. Raise that limit, or split the raster.',
+	}),
+	419: busy,
+	429: busy,
+	503: busy,
+};
+
+const mayHaveCreated = (what: string): string =>
+	`${what}, so the node did not send it again (that could create a second task). ` +
+	'Check in EverGIS whether the task exists before running this item again.';
+
+function explain(facts: FailureFacts, purpose: RequestPurpose, context: ErrorContext): Explanation {
 	const { action } = purpose;
 	const status = facts.status;
 	const again = retried(context.attempts);
 	if (facts.configuration) return facts.configuration;
+	if (context.stopped) {
+		return {
+			message: `Stopped while ${action}: another item of this execution failed`,
+			description: '',
+		};
+	}
 	if (facts.canceled) {
 		return { message: `Stopped while ${action}: the execution was canceled`, description: '' };
 	}
 	if (status === undefined) {
 		const unreachable = describeUnreachable(facts, context.host, context.timeoutMs);
-		if (purpose.kind === 'create' && !wasNeverSent(facts)) {
+		if (mayHaveCreatedTask(purpose, facts)) {
 			return {
 				message: `EverGIS may have created the task: ${unreachable.message} while ${action}`,
-				description:
-					'The request was sent but no answer came back, so the node did not send it again (that could create a second task). ' +
-					'Check in EverGIS whether the task exists before running this item again.',
+				description: mayHaveCreated('The request was sent but no answer came back'),
 			};
 		}
 		return {
@@ -105,14 +193,15 @@ function explain(
 		};
 	}
 	const said = serverMessage(facts.body);
-	const saying = said ? `: ${said}` : '';
-	if (status === 413) {
-		return {
-			message: `The file is too large for the server (HTTP 413) while ${action}`,
-			description:
-				'A proxy in front of EverGIS (e.g. nginx client_max_body_size) or EverGIS itself limits the upload size. Raise that limit, or split the raster.',
-		};
-	}
+	const answer: Answer = {
+		status,
+		action,
+		saying: said ? `: ${said}` : '',
+		again,
+		purpose,
+		context,
+	};
+	if (status === 413) return BY_STATUS[413](answer);
 	if (isHtmlAnswer(facts.headers, facts.body)) {
 		return {
 			message: `EverGIS answered with an HTML page instead of JSON (HTTP ${status}) while ${action}${again}`,
@@ -121,57 +210,23 @@ function explain(
 				`Check Host in the credentials (${context.host}) and that the API is up.`,
 		};
 	}
-	if (status === 404 && purpose.notFound) return purpose.notFound;
-	if (status === 400) {
+	const known = BY_STATUS[status];
+	if (known) return known(answer);
+	if (mayHaveCreatedTask(purpose, facts)) {
 		return {
-			message: `EverGIS refused the request while ${action} (HTTP 400)${saying}`,
-			description:
-				purpose.badRequestHint ?? 'Check the node parameters against what EverGIS expects.',
-		};
-	}
-	if (status === 401 || status === 403) {
-		return {
-			message: `EverGIS denied access while ${action} (HTTP ${status})${saying}`,
-			description:
-				'n8n logged in again and resent the request, and EverGIS still refused it. Check that the user in the EverGIS API credentials may do this (owner of the catalog or task, rights on the server).',
-		};
-	}
-	if (status === 404) {
-		return {
-			message: `EverGIS has no such resource (HTTP 404) while ${action}${saying}`,
-			description: `Check the name or ID, and that Host (${context.host}) includes the API prefix such as /sp.`,
-		};
-	}
-	if (status === 409) {
-		return {
-			message: `EverGIS reported a conflict (HTTP 409) while ${action}${saying}`,
-			description: 'Something of the same name already exists on the server.',
-		};
-	}
-	if (status === 419 || status === 429) {
-		return {
-			message: `EverGIS is limiting requests (HTTP ${status}) while ${action}${again}`,
-			description:
-				'Lower Concurrency in the node options, or run the workflow when the server is less busy.',
-		};
-	}
-	if (status >= 500 && purpose.kind === 'create' && status !== 503) {
-		return {
-			message: `EverGIS may have created the task: it answered HTTP ${status} while ${action}${saying}`,
-			description:
-				'The server failed after it received the request, so the node did not send it again (that could create a second task). ' +
-				'Check in EverGIS whether the task exists before running this item again.',
+			message: `EverGIS may have created the task: it answered HTTP ${status} while ${action}${answer.saying}`,
+			description: mayHaveCreated('The server failed after it received the request'),
 		};
 	}
 	if (status >= 500) {
 		return {
-			message: `EverGIS failed while ${action} (HTTP ${status})${again}${saying}`,
+			message: `EverGIS failed while ${action} (HTTP ${status})${again}${answer.saying}`,
 			description:
 				'The server or a proxy in front of it is failing. Try again later; if it persists, ask the EverGIS administrator.',
 		};
 	}
 	return {
-		message: `EverGIS answered HTTP ${status} while ${action}${saying}`,
+		message: `EverGIS answered HTTP ${status} while ${action}${answer.saying}`,
 		description: 'Check the node parameters and the credentials.',
 	};
 }

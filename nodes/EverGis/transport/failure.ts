@@ -69,7 +69,12 @@ export function factsOf(error: unknown): FailureFacts {
 		}
 		const name = typeof link.name === 'string' ? link.name : '';
 		const message = typeof link.message === 'string' ? link.message : '';
-		if (name === 'AbortError' || name === 'CanceledError' || link.code === 'ERR_CANCELED') {
+		if (
+			name === 'AbortError' ||
+			name === 'CanceledError' ||
+			name === 'HaltedError' ||
+			link.code === 'ERR_CANCELED'
+		) {
 			facts.canceled = true;
 		}
 		if (

@@ -22,7 +22,7 @@ export interface LoginCredentials {
 /**
  * Logs in as the EverGIS docs describe (`POST {host}/account/login`) and returns the JWT.
  * Used only by the credentials' preAuthentication: n8n calls it when the stored token is empty
- * or a request answered 401/403/419, and stores what it returns in the hidden `token` field.
+ * or a request answered 401, and stores what it returns in the hidden `token` field.
  * Every error it throws names the user and host but never the password or a token.
  */
 export async function logIn(helpers: IHttpRequestHelper['helpers'], credentials: LoginCredentials) {
@@ -121,11 +121,13 @@ export function tokenFromLoginAnswer(
 		// The server may echo the request: keep the password out of the message.
 		const echoed = serverMessage(response.body);
 		const said = echoed === undefined ? undefined : redact(echoed, [password]);
+		const message = `EverGIS could not log in ${where} (HTTP ${status}${said ? `: ${said}` : ''})`;
+		if (status >= 500 || status === 429 || status === 419) {
+			throw passingLoginFailure(message, status, response.headers);
+		}
 		throw configurationError(
-			`EverGIS could not log in ${where} (HTTP ${status}${said ? `: ${said}` : ''})`,
-			status >= 500 || status === 429 || status === 419
-				? 'The server, or a proxy in front of it, is busy or failing. Try again later.'
-				: 'Check Host, Username and Password in the EverGIS API credentials.',
+			message,
+			'Check Host, Username and Password in the EverGIS API credentials.',
 		);
 	}
 	const body = response.body as IDataObject | undefined;
@@ -138,6 +140,21 @@ export function tokenFromLoginAnswer(
 		`EverGIS accepted the login ${where} but sent no token`,
 		"The answer had neither a 'token' field nor a 'jwt' cookie. Check that Host points at the EverGIS API.",
 	);
+}
+
+/**
+ * A login the server could not serve now (busy: 419, 429, 503; or failing: 5xx). Not a mistake in
+ * the credentials: it carries the status (and Retry-After), as a failed request does, so that the
+ * request that needed the login is tried again by the retry policy. Never the answer's body: it
+ * may echo the password.
+ */
+function passingLoginFailure(message: string, status: number, headers: unknown): Error {
+	const retryAfter =
+		headers && typeof headers === 'object' ? (headers as IDataObject)['retry-after'] : undefined;
+	return Object.assign(new Error(message), {
+		httpCode: String(status),
+		response: { status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } },
+	});
 }
 
 function jwtFromSetCookie(header: unknown): string | undefined {

@@ -1,30 +1,26 @@
 import type {
 	IDataObject,
-	IExecuteFunctions,
 	IHttpRequestMethods,
 	IHttpRequestOptions,
-	ILoadOptionsFunctions,
 	IN8nHttpFullResponse,
-	IPollFunctions,
 } from 'n8n-workflow';
 
 import { jwtExpiresAt, renewalMarginMs } from '../model/jwt';
 import { asNodeError } from '../shared/nodeErrors';
-import { cancelSignalOf, pause } from '../shared/pause';
+import { pause } from '../shared/pause';
 import type { RequestPurpose } from './errors';
 import { apiError } from './errors';
+import type { EverGisFunctions } from './execution';
+import { requestsOf } from './execution';
 import { tokenFor } from './login';
 import { factsOf, isHtmlAnswer } from './failure';
 import { normalizeHost } from './host';
 import type { RequestKind } from './retry';
 import { withRetries } from './retry';
 
-export type EverGisFunctions = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
+export type { EverGisFunctions };
 
 export const CREDENTIAL_TYPE = 'everGisApi';
-
-/** n8n logs in again and resends once when a request answers one of these. */
-const TOKEN_EXPIRED_STATUS = [401, 403, 419];
 
 const READ_TIMEOUT_MS = 60_000;
 
@@ -33,8 +29,11 @@ export interface EverGisRequest extends RequestPurpose {
 	/** Appended to the Host of the credentials, e.g. `/scheduler/tasks`. */
 	path: string;
 	qs?: IDataObject;
-	/** A JSON body, or a factory that makes a fresh multipart body for every attempt. */
-	body?: IDataObject | (() => FormData);
+	/**
+	 * A JSON body, or a factory that makes a fresh multipart body for every attempt. The signal
+	 * aborts when the execution stops: a body streamed from a file stops being read.
+	 */
+	body?: IDataObject | ((stopSignal: AbortSignal) => FormData);
 	/** Per-attempt timeout; 60 s unless given (uploads give one that grows with the file). */
 	timeoutMs?: number;
 	/** 1 = no retries (the caller's own loop retries, e.g. the wait loop). */
@@ -59,16 +58,15 @@ const sessions = new WeakMap<object, Promise<Session>>();
 
 /**
  * The one function that talks to EverGIS. It knows the base URL and the credential, keeps the
- * token fresh for a batch of concurrent requests, applies the retry policy and turns failures into
- * errors that say what happened. Every other module calls this.
+ * token fresh for a batch of concurrent requests, sends each attempt within the execution's
+ * request limit, applies the retry policy and turns failures into errors that say what happened.
+ * Every other module calls this.
  */
 export async function everGisRequest<T>(
 	this: EverGisFunctions,
 	request: EverGisRequest,
 ): Promise<T> {
-	const session = await sessionOf(this);
-	await keepTokenFresh(this, session);
-	return await send<T>(this, session, request);
+	return await send<T>(this, await sessionOf(this), request);
 }
 
 async function sessionOf(context: EverGisFunctions): Promise<Session> {
@@ -90,12 +88,16 @@ async function sessionOf(context: EverGisFunctions): Promise<Session> {
 }
 
 /**
- * n8n renews the token only after a request answers 401. When many requests go out at once
- * (a batch of uploads, a poll over many tasks) each of them would log in. So, before a request,
- * if the stored token is missing or at its `exp`, one cheap request (the user's own account)
- * goes first and takes the 401 and the login for all of them; the others wait for it. A token in
- * its last moments is first let run out: a check that passed on it would send the batch out with
- * a token that dies in flight.
+ * Logging in is n8n's job: when a request answers 401, n8n runs the credentials'
+ * preAuthentication (the login), stores the new token in the credentials and resends the request
+ * once. A node cannot store a token itself. So when many requests are about to go out at once (a
+ * batch of uploads, a poll over many tasks) and the stored token is missing or at its `exp`, each
+ * of them would get a 401 and log in. Instead, one cheap request (the user's own account) goes
+ * first: it takes the 401, n8n logs in and stores the token, and the others, which waited for it,
+ * then go out with that token. A token in its last moments is first let run out: a check that
+ * passed on it would send the batch out with a token that dies in flight. The check is made when
+ * a request's turn comes (it may have waited for a slot of the request limit meanwhile); the probe
+ * itself does not wait for a slot, so that the requests holding one cannot hold it up.
  */
 async function keepTokenFresh(context: EverGisFunctions, session: Session): Promise<void> {
 	if (Date.now() < session.validUntil) return;
@@ -107,14 +109,19 @@ async function keepTokenFresh(context: EverGisFunctions, session: Session): Prom
 			let expiresAt = jwtExpiresAt(token);
 			if (expiresAt === undefined || expiresAt - renewalMarginMs(token) <= Date.now()) {
 				if (expiresAt !== undefined && expiresAt > Date.now()) {
-					await pause(expiresAt - Date.now() + 50, cancelSignalOf(context));
+					await pause(expiresAt - Date.now() + 50, requestsOf(context).stopSignal);
 				}
-				await send(context, session, {
-					method: 'GET',
-					path: `/account/${encodeURIComponent(session.username)}`,
-					action: 'logging in',
-					kind: 'read',
-				});
+				await send(
+					context,
+					session,
+					{
+						method: 'GET',
+						path: `/account/${encodeURIComponent(session.username)}`,
+						action: 'logging in',
+						kind: 'read',
+					},
+					{ probe: true },
+				);
 				token = await storedToken(context, session);
 				expiresAt = jwtExpiresAt(token);
 			}
@@ -146,9 +153,11 @@ async function send<T>(
 	context: EverGisFunctions,
 	session: Session,
 	request: EverGisRequest,
+	{ probe = false } = {},
 ): Promise<T> {
 	const timeoutMs = request.timeoutMs ?? READ_TIMEOUT_MS;
 	const multipart = typeof request.body === 'function';
+	const { limit, stopSignal } = requestsOf(context);
 	const outcome = await withRetries(
 		request.kind,
 		async () => {
@@ -156,7 +165,7 @@ async function send<T>(
 				method: request.method,
 				url: `${session.host}${request.path}`,
 				qs: request.qs,
-				body: typeof request.body === 'function' ? request.body() : request.body,
+				body: typeof request.body === 'function' ? request.body(stopSignal) : request.body,
 				headers: { Accept: multipart ? '*/*' : 'application/json' },
 				json: !multipart,
 				returnFullResponse: true,
@@ -165,11 +174,12 @@ async function send<T>(
 				timeout: timeoutMs,
 			};
 			try {
+				// n8n logs in again and resends once when the answer is 401 (its default), and only then:
+				// 419, 429 and 503 mean "busy", 403 "not allowed".
 				const response = (await context.helpers.httpRequestWithAuthentication.call(
 					context,
 					CREDENTIAL_TYPE,
 					options,
-					{ preAuthenticationRetryStatusCode: TOKEN_EXPIRED_STATUS },
 				)) as IN8nHttpFullResponse;
 				if (isHtmlAnswer(response.headers, response.body)) {
 					// A web client or proxy page with 200: treat it as the failure it is.
@@ -187,7 +197,11 @@ async function send<T>(
 			}
 		},
 		{
-			signal: cancelSignalOf(context),
+			signal: stopSignal,
+			limit: probe ? undefined : limit,
+			prepare: probe ? undefined : async () => await keepTokenFresh(context, session),
+			// An upload's time says how big the file is; a small request's, how loaded the server is.
+			timeTellsLoad: !multipart,
 			facts: factsOf,
 			maxAttempts: request.maxAttempts,
 			onRetry: (attempt, delayMs, facts) =>
@@ -200,11 +214,15 @@ async function send<T>(
 		},
 	);
 	if (outcome.ok) return outcome.value;
+	// The token could not be renewed: that request's own error says why.
+	if (outcome.unprepared) throw asNodeError(context, outcome.error, request.itemIndex);
 	throw apiError(context.getNode(), outcome.facts, request, {
 		host: session.host,
+		username: session.username,
 		attempts: outcome.attempts,
 		timeoutMs,
 		secrets: [...session.secrets],
+		stopped: stopSignal.aborted,
 	});
 }
 

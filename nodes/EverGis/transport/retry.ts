@@ -1,4 +1,5 @@
 import { pause } from '../shared/pause';
+import type { RequestLimit, Slot } from './requestLimit';
 
 import type { FailureFacts } from './failure';
 
@@ -8,22 +9,29 @@ import type { FailureFacts } from './failure';
  * - `upload` writes the file under a name chosen before the first attempt, with rewrite=true, so a
  *   repeat overwrites the same file instead of adding one;
  * - `create` (a tiling task) is sent again only when the server cannot have created the task:
- *   it answered 429, 419 or 503 (it did not take the request), or the connection was never made.
- *   After a 500, 502, 504, a reset or a timeout the task may exist, so it is not sent again.
- * 401, 403 and 419 are first answered by n8n itself: it logs in again and resends once.
+ *   it said it was busy, or the connection was never made. After a 500, 502, 504, a reset or a
+ *   timeout the task may exist, so it is not sent again.
+ * "Busy" (419: more requests than EverGIS's maximumActiveRequests at once; 429; 503) is not a
+ * fault: the server is up and did not take the request. It is retried for every kind, for
+ * minutes rather than a few attempts, after the server's Retry-After or a growing pause, and it
+ * makes the execution send fewer requests at once (requestLimit.ts). It never means "log in
+ * again": only a 401 does, and n8n handles that itself (it logs in and resends once).
  */
 export type RequestKind = 'read' | 'upload' | 'create' | 'cancel';
 
 export const RETRY = {
+	/** Attempts in all when a request fails (5xx, a reset, a timeout). */
 	attempts: 6,
+	/** How long a request is tried again while the server answers that it is busy. */
+	busyForMs: 300_000,
 	baseDelayMs: 500,
 	maxDelayMs: 20_000,
 	/** A Retry-After longer than this is cut to it. */
 	maxRetryAfterMs: 60_000,
 };
 
-const TRANSIENT_STATUS = new Set([408, 419, 429, 500, 502, 503, 504]);
-const NOT_TAKEN_STATUS = new Set([419, 429, 503]);
+const BUSY_STATUS = new Set([419, 429, 503]);
+const FAULT_STATUS = new Set([408, 500, 502, 504]);
 const TRANSIENT_NETWORK = new Set([
 	'ECONNRESET',
 	'ECONNREFUSED',
@@ -44,18 +52,20 @@ const NEVER_SENT = new Set([
 	'ENOTFOUND',
 ]);
 
+/** The server answered that it is busy: it did not take the request. */
+export function isBusy(facts: FailureFacts): boolean {
+	return facts.status !== undefined && BUSY_STATUS.has(facts.status);
+}
+
 /** The request cannot have reached the server (so cannot have created anything). */
 export function wasNeverSent(facts: FailureFacts): boolean {
 	return facts.status === undefined && facts.code !== undefined && NEVER_SENT.has(facts.code);
 }
 
 export function isRetryable(kind: RequestKind, facts: FailureFacts): boolean {
-	if (facts.canceled) return false;
-	if (facts.status !== undefined) {
-		return kind === 'create'
-			? NOT_TAKEN_STATUS.has(facts.status)
-			: TRANSIENT_STATUS.has(facts.status);
-	}
+	if (facts.canceled || facts.configuration) return false;
+	if (isBusy(facts)) return true;
+	if (facts.status !== undefined) return kind !== 'create' && FAULT_STATUS.has(facts.status);
 	// A host name that does not resolve is a setting to fix, not a passing fault: not retried.
 	if (kind === 'create') return wasNeverSent(facts) && facts.code !== 'ENOTFOUND';
 	return facts.timedOut || (facts.code !== undefined && TRANSIENT_NETWORK.has(facts.code));
@@ -75,7 +85,14 @@ export function retryDelayMs(
 }
 
 export interface RetryHooks {
+	/** Aborts the waits between attempts, and the wait for a slot of the limit. */
 	signal?: AbortSignal;
+	/** Each attempt waits for a slot of the execution's request limit, and tells it how it went. */
+	limit?: RequestLimit;
+	/** Whether an attempt's time says how loaded the server is (a small request's does, an upload's not). */
+	timeTellsLoad?: boolean;
+	/** Runs in each attempt's slot before it is sent (the token check); a failure ends the request as it is. */
+	prepare?: () => Promise<void>;
 	/** Fewer attempts than the policy allows (1 = no retries). */
 	maxAttempts?: number;
 	facts: (error: unknown) => FailureFacts;
@@ -84,27 +101,53 @@ export interface RetryHooks {
 
 export type RetryOutcome<T> =
 	| { ok: true; value: T; attempts: number }
-	| { ok: false; error: unknown; facts: FailureFacts; attempts: number };
+	| {
+			ok: false;
+			error: unknown;
+			facts: FailureFacts;
+			attempts: number;
+			/** `prepare` failed: the error is its own, not a failed attempt's. */
+			unprepared?: boolean;
+	  };
 
-/** Runs `attempt` until it succeeds, the policy says stop, or the attempts run out. */
+/** Runs `attempt` until it succeeds, the policy says stop, or the attempts (or busy time) run out. */
 export async function withRetries<T>(
 	kind: RequestKind,
 	attempt: (attemptNumber: number) => Promise<T>,
 	hooks: RetryHooks,
 ): Promise<RetryOutcome<T>> {
+	const startedAt = Date.now();
+	let failedAttempts = 0;
 	for (let attemptNumber = 1; ; attemptNumber++) {
 		let failure: unknown;
+		let slot: Slot | undefined;
+		let stage: 'waiting' | 'preparing' | 'sent' = 'waiting';
 		try {
-			return { ok: true, value: await attempt(attemptNumber), attempts: attemptNumber };
+			slot = await hooks.limit?.enter(hooks.signal);
+			stage = 'preparing';
+			await hooks.prepare?.();
+			stage = 'sent';
+			const sentAt = Date.now();
+			const value = await attempt(attemptNumber);
+			slot?.leave('ok', hooks.timeTellsLoad ? Date.now() - sentAt : undefined);
+			return { ok: true, value, attempts: attemptNumber };
 		} catch (error) {
 			failure = error;
 		}
 		const facts = hooks.facts(failure);
-		if (
-			attemptNumber >= (hooks.maxAttempts ?? RETRY.attempts) ||
-			!isRetryable(kind, facts) ||
-			hooks.signal?.aborted
-		) {
+		const busy = isBusy(facts);
+		slot?.leave(busy && stage === 'sent' ? 'busy' : 'other');
+		if (stage === 'preparing') {
+			return { ok: false, error: failure, facts, attempts: attemptNumber, unprepared: true };
+		}
+		if (!busy) failedAttempts++;
+		const spent =
+			hooks.maxAttempts !== undefined
+				? attemptNumber >= hooks.maxAttempts
+				: busy
+					? Date.now() - startedAt >= RETRY.busyForMs
+					: failedAttempts >= RETRY.attempts;
+		if (spent || !isRetryable(kind, facts) || hooks.signal?.aborted) {
 			return { ok: false, error: failure, facts, attempts: attemptNumber };
 		}
 		const delay = retryDelayMs(attemptNumber, facts);
@@ -112,7 +155,7 @@ export async function withRetries<T>(
 		try {
 			await pause(delay, hooks.signal);
 		} catch {
-			// The execution was canceled while waiting to try again.
+			// The execution was canceled (or stopped) while waiting to try again.
 			return {
 				ok: false,
 				error: failure,

@@ -3,6 +3,7 @@ import { NodeApiError } from 'n8n-workflow';
 import {
 	apiError,
 	isTransientError,
+	taskMayExist,
 	redact,
 	type ErrorContext,
 	type RequestPurpose,
@@ -106,16 +107,27 @@ describe('apiError: messages', () => {
 		expect(error.description).toBe('Check the node parameters against what EverGIS expects.');
 	});
 
-	test.each([401, 403])(
-		'%p after n8n logged in again: access denied, check the rights',
-		(status) => {
-			const error = apiError(NODE, json({ message: 'Access denied' }, status), CREATE, CONTEXT);
-			expect(error.message).toBe(
-				`EverGIS denied access while creating the tiling task (HTTP ${status}): Access denied`,
-			);
-			expect(error.description).toMatch(/logged in again/);
-		},
-	);
+	test('401 after n8n logged in again: the token is not accepted, check the credentials', () => {
+		const error = apiError(NODE, json({ message: 'Access denied' }, 401), CREATE, CONTEXT);
+		expect(error.message).toBe(
+			'EverGIS denied access while creating the tiling task (HTTP 401): Access denied',
+		);
+		expect(error.description).toMatch(/logged in again/);
+	});
+
+	test('403: not allowed, naming the user and what was done; no new login', () => {
+		const error = apiError(
+			NODE,
+			json({ message: 'No permission' }, 403),
+			{ ...CREATE, action: "creating the tiling task for catalog 'bob.scans'" },
+			{ ...CONTEXT, username: 'alice' },
+		);
+		expect(error.message).toBe(
+			"EverGIS denied user 'alice' access (HTTP 403) while creating the tiling task for catalog 'bob.scans': No permission",
+		);
+		expect(error.description).toMatch(/lacks the right/);
+		expect(error.description).toMatch(/Logging in again would not change this/);
+	});
 
 	test("404 with the caller's notFound: exactly its message and hint", () => {
 		const notFound = {
@@ -190,13 +202,17 @@ describe('apiError: messages', () => {
 		);
 	});
 
-	test.each([429, 419])('%p: the server is limiting requests, lower Concurrency', (status) => {
-		const error = apiError(NODE, json({}, status), UPLOAD, { ...CONTEXT, attempts: 6 });
-		expect(error.message).toBe(
-			`EverGIS is limiting requests (HTTP ${status}) while uploading 'RGB.byte.tif' (tried 6 times)`,
-		);
-		expect(error.description).toMatch(/Concurrency/);
-	});
+	test.each([419, 429, 503])(
+		'%p: the server stayed busy; what the node did, what to do',
+		(status) => {
+			const error = apiError(NODE, json({}, status), UPLOAD, { ...CONTEXT, attempts: 14 });
+			expect(error.message).toBe(
+				`EverGIS stayed busy (HTTP ${status}) while uploading 'RGB.byte.tif' (tried 14 times)`,
+			);
+			expect(error.description).toMatch(/sent fewer requests and waited/);
+			expect(error.description).toMatch(/maximumActiveRequests/);
+		},
+	);
 
 	test.each([500, 502, 504])(
 		'%p on create: the task may exist, check before running again',
@@ -215,12 +231,35 @@ describe('apiError: messages', () => {
 		},
 	);
 
-	test('503 on create: the server did not take it, an ordinary failure', () => {
-		const error = apiError(NODE, json({}, 503), CREATE, { ...CONTEXT, attempts: 6 });
+	test.each([419, 429, 503])('%p on create: busy, the server did not take it', (status) => {
+		const error = apiError(NODE, json({}, status), CREATE, { ...CONTEXT, attempts: 6 });
 		expect(error.message).toBe(
-			'EverGIS failed while creating the tiling task (HTTP 503) (tried 6 times)',
+			`EverGIS stayed busy (HTTP ${status}) while creating the tiling task (tried 6 times)`,
 		);
 		expect(error.message).not.toMatch(/may have created/);
+		expect(taskMayExist(error)).toBe(false);
+	});
+
+	test.each([
+		['a 500', json({}, 500), true],
+		['a reset', facts({ code: 'ECONNRESET' }), true],
+		['a timeout', facts({ timedOut: true, code: 'ECONNABORTED' }), true],
+		['a refused connection', facts({ code: 'ECONNREFUSED' }), false],
+		['a 400', json({}, 400), false],
+	])('create failing with %s: the task may exist = %p', (_label, failure, mayExist) => {
+		expect(taskMayExist(apiError(NODE, failure, CREATE, CONTEXT))).toBe(mayExist);
+		expect(taskMayExist(apiError(NODE, failure, READ, CONTEXT))).toBe(false);
+	});
+
+	test('a request stopped because another item failed says so', () => {
+		const error = apiError(NODE, facts({ canceled: true }), CREATE, {
+			...CONTEXT,
+			stopped: true,
+		});
+		expect(error.message).toBe(
+			'Stopped while creating the tiling task: another item of this execution failed',
+		);
+		expect(taskMayExist(error)).toBe(false);
 	});
 
 	test('500 on a read: the server failed, with attempts and its message', () => {

@@ -6,8 +6,10 @@ import type {
 } from 'n8n-workflow';
 import { UserError } from 'n8n-workflow';
 
+import { factsOf } from '../../../nodes/EverGis/transport/failure';
 import { isConfigurationError } from '../../../nodes/EverGis/transport/host';
 import { logIn, tokenFromLoginAnswer } from '../../../nodes/EverGis/transport/login';
+import { isBusy } from '../../../nodes/EverGis/transport/retry';
 import { thrownBy } from '../helpers/throws';
 import { axiosError, PASSWORD, TOKEN } from '../helpers/httpErrors';
 
@@ -127,22 +129,44 @@ describe('tokenFromLoginAnswer', () => {
 		expect(error.description).toMatch(/prefix/);
 	});
 
-	test('500 with the server message: busy or failing, try later', () => {
-		const error = loginErrorFrom(answer(500, { message: 'Database is not available' }));
+	/**
+	 * A login the server could not serve now is not a mistake in the credentials: it carries the
+	 * status (and Retry-After) like a failed request, so that the retry policy tries it again.
+	 */
+	function passingLoginFailure(response: IN8nHttpFullResponse): Error {
+		const error = thrownBy(() => tokenFromLoginAnswer(response, HOST, 'alice', PASSWORD));
+		expect(isConfigurationError(error)).toBe(false);
+		return error as Error;
+	}
+
+	test('500 with the server message: a passing failure, with its status', () => {
+		const error = passingLoginFailure(answer(500, { message: 'Database is not available' }));
 		expect(error.message).toBe(
 			"EverGIS could not log in for 'alice' at https://x/sp (HTTP 500: Database is not available)",
 		);
-		expect(error.description).toMatch(/Try again later/);
+		expect(factsOf(error)).toMatchObject({ status: 500 });
+		expect(factsOf(error).configuration).toBeUndefined();
 	});
 
 	test('500 without a message', () => {
-		expect(loginErrorFrom(answer(500, '')).message).toBe(
+		expect(passingLoginFailure(answer(500, '')).message).toBe(
 			"EverGIS could not log in for 'alice' at https://x/sp (HTTP 500)",
 		);
 	});
 
-	test.each([429, 419, 503])('%p: busy, try later', (status) => {
-		expect(loginErrorFrom(answer(status, {})).description).toMatch(/Try again later/);
+	test.each([429, 419, 503])('%p: busy, with the Retry-After the server gave', (status) => {
+		const error = passingLoginFailure(answer(status, {}, { 'retry-after': '3' }));
+		expect(factsOf(error)).toMatchObject({ status, retryAfterMs: 3000 });
+		expect(isBusy(factsOf(error))).toBe(true);
+		expect((error as { httpCode?: string }).httpCode).toBe(String(status));
+	});
+
+	test('a passing failure carries neither the answer body nor its headers (they may echo the password)', () => {
+		const error = passingLoginFailure(
+			answer(502, { message: `bad ${PASSWORD}`, echo: PASSWORD }, { 'x-echo': PASSWORD }),
+		);
+		expectNoSecret(error);
+		expect(JSON.stringify(error)).not.toContain('x-echo');
 	});
 
 	test('400 with a message: check the credentials', () => {
@@ -172,8 +196,8 @@ describe('tokenFromLoginAnswer', () => {
 	});
 
 	test('no message contains the token of a half-good answer', () => {
-		const error = loginErrorFrom(answer(500, { message: 'failed', token: TOKEN }));
-		expectNoSecret(error);
+		expectNoSecret(passingLoginFailure(answer(500, { message: 'failed', token: TOKEN })));
+		expectNoSecret(loginErrorFrom(answer(400, { message: 'failed', token: TOKEN })));
 	});
 });
 

@@ -1,5 +1,6 @@
 import type { FailureFacts } from '../../../nodes/EverGis/transport/failure';
 import { factsOf } from '../../../nodes/EverGis/transport/failure';
+import { RequestLimit } from '../../../nodes/EverGis/transport/requestLimit';
 import {
 	isRetryable,
 	RETRY,
@@ -168,6 +169,7 @@ describe('retryDelayMs', () => {
 	test('the policy constants are the documented ones', () => {
 		expect(RETRY).toEqual({
 			attempts: 6,
+			busyForMs: 300_000,
 			baseDelayMs: 500,
 			maxDelayMs: 20_000,
 			maxRetryAfterMs: 60_000,
@@ -299,6 +301,71 @@ describe('withRetries', () => {
 		expect(attempt).toHaveBeenCalledTimes(1);
 	});
 
+	describe('with a request limit', () => {
+		test('each attempt holds a slot; a busy answer halves the limit; a success grows it', async () => {
+			const limit = new RequestLimit(8);
+			let held = 0;
+			const attempt = jest
+				.fn<Promise<string>, [number]>()
+				.mockImplementationOnce(async () => {
+					held = limit.active;
+					throw quick(419);
+				})
+				.mockImplementationOnce(async () => {
+					held = limit.active;
+					return 'ok';
+				});
+			const outcome = await withRetries('read', attempt, { facts: readFacts, limit });
+			expect(outcome).toMatchObject({ ok: true, attempts: 2 });
+			expect(held).toBe(1);
+			expect(limit.active).toBe(0);
+			expect(limit.current).toBe(2);
+		});
+
+		test('no slot is held while waiting to try again', async () => {
+			const limit = new RequestLimit(1);
+			const attempt = jest
+				.fn<Promise<string>, [number]>()
+				.mockRejectedValueOnce(quick(503))
+				.mockResolvedValueOnce('ok');
+			const running = withRetries('read', attempt, { facts: readFacts, limit });
+			await new Promise((resolve) => setTimeout(resolve, 30));
+			expect(limit.active).toBe(0);
+			await running;
+		});
+
+		test('prepare runs in the slot before each attempt; its failure ends the request as it is', async () => {
+			const limit = new RequestLimit(8);
+			const renewal = new Failure(facts({ status: 419 }));
+			const prepare = jest.fn(async () => {
+				throw renewal;
+			});
+			const attempt = jest.fn(async () => 'never');
+			const outcome = await withRetries('read', attempt, { facts: readFacts, limit, prepare });
+			expect(outcome).toMatchObject({ ok: false, error: renewal, unprepared: true, attempts: 1 });
+			expect(attempt).not.toHaveBeenCalled();
+			expect(limit.active).toBe(0);
+			expect(limit.current).toBe(4); // the renewal's own request told the limit already
+		});
+
+		test('a request stopped while waiting for a slot is not tried again', async () => {
+			const limit = new RequestLimit(1);
+			const held = await limit.enter();
+			const controller = new AbortController();
+			const attempt = jest.fn(async () => 'never');
+			const running = withRetries('read', attempt, {
+				facts: factsOf,
+				limit,
+				signal: controller.signal,
+			});
+			controller.abort();
+			const outcome = await running;
+			expect(outcome).toMatchObject({ ok: false, facts: { canceled: true }, attempts: 1 });
+			expect(attempt).not.toHaveBeenCalled();
+			held.leave('other');
+		});
+	});
+
 	describe('with the real backoff (fake timers)', () => {
 		beforeEach(() => jest.useFakeTimers());
 		afterEach(() => jest.useRealTimers());
@@ -322,6 +389,36 @@ describe('withRetries', () => {
 				expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
 				expect(delay).toBeLessThanOrEqual(ceiling);
 			});
+		});
+
+		test.each(['read', 'upload', 'create', 'cancel'] as const)(
+			'%s: "busy" (419) is tried again for minutes, not for 6 attempts, then given up',
+			async (kind) => {
+				const attempt = jest.fn(async () => {
+					throw new Failure(facts({ status: 419 }));
+				});
+				const running = withRetries(kind, attempt, { facts: readFacts });
+				await jest.advanceTimersByTimeAsync(RETRY.busyForMs - 30_000);
+				expect(attempt.mock.calls.length).toBeGreaterThan(RETRY.attempts);
+				await jest.advanceTimersByTimeAsync(60_000);
+				const outcome = await running;
+				expect(outcome).toMatchObject({ ok: false, facts: { status: 419 } });
+				const calls = attempt.mock.calls.length;
+				await jest.advanceTimersByTimeAsync(RETRY.busyForMs);
+				expect(attempt).toHaveBeenCalledTimes(calls);
+			},
+		);
+
+		test('a busy answer between faults does not use up the 6 attempts of the faults', async () => {
+			const attempt = jest.fn<Promise<string>, [number]>();
+			for (let i = 0; i < 5; i++) {
+				attempt.mockRejectedValueOnce(new Failure(facts({ status: 502 })));
+				attempt.mockRejectedValueOnce(new Failure(facts({ status: 503 })));
+			}
+			attempt.mockResolvedValueOnce('ok');
+			const running = withRetries('read', attempt, { facts: readFacts });
+			await jest.advanceTimersByTimeAsync(RETRY.busyForMs);
+			await expect(running).resolves.toEqual({ ok: true, value: 'ok', attempts: 11 });
 		});
 
 		test('the next attempt does not start before the delay has passed', async () => {

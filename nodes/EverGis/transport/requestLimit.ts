@@ -1,0 +1,136 @@
+/**
+ * How many requests one execution (or one trigger poll) has on their way to EverGIS at once.
+ *
+ * EverGIS serves a fixed number of requests at a time for all its users together
+ * (`maximumActiveRequests`, 20 by default) and answers 419 past it. So the limit is found, not set:
+ * it grows by one for each limit's worth of requests that succeed, and halves when the server says
+ * it is busy (419, 429, 503) or its answers slow down sharply, as TCP does with its window
+ * (additive increase, multiplicative decrease). Several executions that each do this settle on
+ * sharing the server instead of fighting over it. One halving per round of requests: the answers
+ * to requests sent before the last halving do not halve it again.
+ */
+export const REQUEST_LIMIT = {
+	/** Requests in flight at the start, before anything is known of the server. */
+	initial: 4,
+	/** The limit's ceiling when the node's Concurrency is lower (the wait loop's progress requests). */
+	ceiling: 8,
+	/** An answer this many times slower than the fastest recent one, and … */
+	slowFactor: 4,
+	/** … at least this much slower, counts as the server slowing down. */
+	slowMarginMs: 500,
+	/** How many recent answers the fastest one is taken from. */
+	recentAnswers: 50,
+};
+
+/** How a request ended, as far as the limit is concerned. */
+export type RequestVerdict = 'ok' | 'busy' | 'other';
+
+/** A request that was waiting for a slot when its execution stopped (canceled, or failing). */
+export class HaltedError extends Error {
+	constructor() {
+		super('Stopped before the request was sent');
+		this.name = 'HaltedError';
+	}
+}
+
+export interface Slot {
+	/** Frees the slot. `latencyMs` is given for answers whose time says something about load. */
+	leave(verdict: RequestVerdict, latencyMs?: number): void;
+}
+
+export class RequestLimit {
+	private window: number;
+	private inFlight = 0;
+	private readonly queue: Array<{ admit: () => void }> = [];
+	private lastHalvedAt = Number.NEGATIVE_INFINITY;
+	private readonly recentLatencies: number[] = [];
+
+	constructor(
+		private ceiling: number,
+		private readonly clock: () => number = Date.now,
+	) {
+		this.window = Math.min(REQUEST_LIMIT.initial, ceiling);
+	}
+
+	/** Lets the limit grow further (the node's Concurrency above the default ceiling). */
+	raiseCeiling(ceiling: number): void {
+		this.ceiling = Math.max(this.ceiling, ceiling);
+	}
+
+	/** Requests that may be in flight now. */
+	get current(): number {
+		return Math.max(1, Math.floor(this.window));
+	}
+
+	get active(): number {
+		return this.inFlight;
+	}
+
+	/** Waits for a free slot (in the order asked). Rejects when `signal` aborts meanwhile. */
+	async enter(signal?: AbortSignal): Promise<Slot> {
+		if (signal?.aborted) throw new HaltedError();
+		if (this.inFlight >= this.current || this.queue.length > 0) {
+			await new Promise<void>((resolve, reject) => {
+				const waiter = {
+					admit: () => {
+						signal?.removeEventListener('abort', onAbort);
+						resolve();
+					},
+				};
+				const onAbort = () => {
+					const at = this.queue.indexOf(waiter);
+					if (at >= 0) this.queue.splice(at, 1);
+					reject(new HaltedError());
+				};
+				signal?.addEventListener('abort', onAbort, { once: true });
+				this.queue.push(waiter);
+			});
+		} else {
+			this.inFlight++;
+		}
+		const sentAt = this.clock();
+		let left = false;
+		return {
+			leave: (verdict, latencyMs) => {
+				if (left) return;
+				left = true;
+				this.inFlight--;
+				this.learn(verdict, sentAt, latencyMs);
+				this.admitWaiting();
+			},
+		};
+	}
+
+	private learn(verdict: RequestVerdict, sentAt: number, latencyMs: number | undefined): void {
+		const slow = verdict === 'ok' && latencyMs !== undefined && this.isSlow(latencyMs);
+		if (verdict === 'busy' || slow) {
+			if (sentAt > this.lastHalvedAt) {
+				this.window = Math.max(1, this.window / 2);
+				this.lastHalvedAt = this.clock();
+			}
+			return;
+		}
+		if (verdict === 'ok') {
+			this.window = Math.min(this.ceiling, this.window + 1 / this.window);
+		}
+	}
+
+	private isSlow(latencyMs: number): boolean {
+		const recent = this.recentLatencies;
+		const fastest = recent.length > 0 ? Math.min(...recent) : undefined;
+		recent.push(latencyMs);
+		if (recent.length > REQUEST_LIMIT.recentAnswers) recent.shift();
+		return (
+			fastest !== undefined &&
+			latencyMs > fastest * REQUEST_LIMIT.slowFactor &&
+			latencyMs > fastest + REQUEST_LIMIT.slowMarginMs
+		);
+	}
+
+	private admitWaiting(): void {
+		while (this.queue.length > 0 && this.inFlight < this.current) {
+			this.inFlight++;
+			this.queue.shift()?.admit();
+		}
+	}
+}
