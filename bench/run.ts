@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { concurrencyOption } from '../nodes/EverGis/actions/common/descriptions';
-import { POLL_CONCURRENCY } from '../nodes/EverGis/transport/waiter';
+import { REQUEST_LIMIT } from '../nodes/EverGis/transport/requestLimit';
 import type { SandboxStats } from '../sandbox';
 import type { ChildOutcome, RssReport, ScenarioOptions } from './measure';
 import { SAMPLE_EVERY_MS, flushDisks, machine, runScenario, spread, timed } from './measure';
@@ -429,8 +429,8 @@ async function batchSection(rows: Row[], notes: string[]): Promise<void> {
 		}
 
 		const section = `3. Batch overlap: ${items} items × 1 small file, wait on, task ${sec(TASK_MS)}, latency ${LATENCY_MS} ms, poll interval ${POLL_INTERVAL_S} s`;
-		const capacity = (POLL_CONCURRENCY * 1000) / LATENCY_MS;
 		for (const { concurrency, isDefault, pairs } of groups) {
+			const capacity = (Math.max(REQUEST_LIMIT.ceiling, concurrency) * 1000) / LATENCY_MS;
 			const ratio = spread(pairs.map((p) => p.on.run.nodeMs / (TASK_MS + p.off.run.nodeMs)));
 			rows.push({
 				section,
@@ -448,7 +448,7 @@ async function batchSection(rows: Row[], notes: string[]): Promise<void> {
 				`Concurrency ${concurrency}: the upload phase (wait off) took ${withSpread(spread(pairs.map((p) => p.off.run.nodeMs)), sec)}; two requests per item at ${LATENCY_MS} ms each, ${concurrency} items at a time, cannot take less than ${sec(bound)}.`,
 			);
 			notes.push(
-				`Concurrency ${concurrency}: progress requests per task while waiting ${withSpread(spread(ons.map((r) => r.stats.requests.progress / items)), (v) => v.toFixed(2))} (a ${sec(TASK_MS)} task polled every ${POLL_INTERVAL_S} s needs about ${TASK_MS / 1000 / POLL_INTERVAL_S}); their rate over the run ${withSpread(spread(ons.map((r) => r.stats.requests.progress / (r.run.nodeMs / 1000))), (v) => `${v.toFixed(0)}/s`)}, against at most ${capacity.toFixed(0)}/s that ${POLL_CONCURRENCY} requests in flight at ${LATENCY_MS} ms allow.`,
+				`Concurrency ${concurrency}: progress requests per task while waiting ${withSpread(spread(ons.map((r) => r.stats.requests.progress / items)), (v) => v.toFixed(2))} (a ${sec(TASK_MS)} task polled every ${POLL_INTERVAL_S} s needs about ${TASK_MS / 1000 / POLL_INTERVAL_S}); their rate over the run ${withSpread(spread(ons.map((r) => r.stats.requests.progress / (r.run.nodeMs / 1000))), (v) => `${v.toFixed(0)}/s`)}, against at most ${capacity.toFixed(0)}/s that the request limit's ceiling (${REQUEST_LIMIT.ceiling}, or the Concurrency when higher) allows at ${LATENCY_MS} ms.`,
 			);
 		}
 		const defaultGroup = groups.find((g) => g.isDefault);
@@ -536,7 +536,7 @@ async function batchSection(rows: Row[], notes: string[]): Promise<void> {
 			);
 		}
 		notes.push(
-			`The node's default concurrency is ${DEFAULT_CONCURRENCY} (option Concurrency); its wait loop has at most ${POLL_CONCURRENCY} progress requests in flight (POLL_CONCURRENCY). Poll interval ${POLL_INTERVAL_S} s, set in the node's options (the editor offers 1 s at least; 0.5 s suits 2 s tasks).`,
+			`The node's default concurrency is ${DEFAULT_CONCURRENCY} (option Concurrency); its requests in flight are held to an adaptive limit that starts at ${REQUEST_LIMIT.initial} and grows to ${REQUEST_LIMIT.ceiling} (or the Concurrency, when higher) while EverGIS answers well. Poll interval ${POLL_INTERVAL_S} s, set in the node's options (the editor offers 1 s at least; 0.5 s suits 2 s tasks).`,
 		);
 	} finally {
 		await sandbox.stop();

@@ -108,9 +108,9 @@ const cases: Case[] = [
 			options: { pollInterval: 0.1 },
 		}),
 		bad: onItem({ catalog: 'demo.no_such_catalog' }),
-		message:
-			/^EverGIS refused the request while creating the tiling task for catalog 'demo\.no_such_catalog' \(HTTP 400\): .*demo\.no_such_catalog.*does not exist/,
-		description: /Check the catalog name/,
+		// Found before anything is uploaded (GET /layers/{name}), with the catalogs there are.
+		message: /^EverGIS has no catalog 'demo\.no_such_catalog'$/,
+		description: /^Your raster catalogs: .*demo\.landsat_images.*Create New Catalog/,
 	},
 	{
 		name: "another user's catalog",
@@ -119,7 +119,8 @@ const cases: Case[] = [
 		}),
 		bad: onItem({ catalog: 'alice.landsat_images' }),
 		message:
-			/^EverGIS (refused the request|denied access) while creating the tiling task for catalog 'alice\.landsat_images' \(HTTP 40[03]\)/,
+			/^EverGIS denied user 'demo' access \(HTTP 403\) while reading catalog 'alice\.landsat_images'/,
+		description: /lacks the right.*Logging in again would not change this/,
 	},
 	{
 		name: 'a catalog name without the owner',

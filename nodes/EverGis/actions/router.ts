@@ -2,9 +2,12 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 
 import { isFailureStatus } from '../model/statuses';
 import { failureReason } from '../model/task';
+import type { NodeError } from '../shared/nodeErrors';
 import { asNodeError, errorItem, operationError } from '../shared/nodeErrors';
 import { mapWithConcurrency } from '../shared/pool';
-import { TaskWaiter } from '../transport/waiter';
+import { allowRequestsInFlight, requestsOf, stopRequests } from '../transport/execution';
+import type { WaitOutcome } from '../transport/waitForTasks';
+import { waitForTasks } from '../transport/waitForTasks';
 import * as file from './file';
 import * as raster from './raster';
 import * as task from './task';
@@ -19,10 +22,13 @@ const resources: Record<string, Record<string, Operation>> = {
 const DEFAULT_CONCURRENCY = 4;
 
 /**
- * Runs the chosen operation for every input item. It owns what every operation shares: items run
- * with bounded concurrency, every task any item waits for joins one wait loop, output keeps the
- * input order, each output item is paired with its input item, and a failing item either becomes
- * an error item (Continue On Fail) or stops the node once the items already started have settled.
+ * Runs the chosen operation for every input item, in two steps:
+ * 1. each item's own work (read, upload, create a task), a few items at a time (Concurrency);
+ * 2. one wait for every task the items started (when they asked to wait).
+ * Output keeps the input order, and each output item is paired with its input item. A failing
+ * item becomes an error item under Continue On Fail; otherwise the node stops at once: no item
+ * starts after the failure, requests in flight are stopped, nothing more is waited for, and the
+ * error names the tasks this execution had already submitted.
  */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
@@ -38,71 +44,100 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const concurrency =
 		Number(this.getNodeParameter('options.concurrency', 0, DEFAULT_CONCURRENCY)) ||
 		DEFAULT_CONCURRENCY;
+	allowRequestsInFlight(this, concurrency);
 	const continueOnFail = this.continueOnFail();
-	const waiter = new TaskWaiter(this);
-	const outputs: Array<Promise<INodeExecutionData[]>> = [];
-	let fatal: Error | undefined;
+	let firstFailure: NodeError | undefined;
 
-	const fail = (
+	/** An item's failure: its error item, or (without Continue On Fail) the end of the run. */
+	const failed = (
 		error: unknown,
 		itemIndex: number,
 		context: IDataObject = {},
 	): INodeExecutionData[] => {
 		const failure = asNodeError(this, error, itemIndex);
 		if (continueOnFail) return [errorItem(failure, itemIndex, context)];
-		if (!fatal) {
-			fatal = failure;
-			waiter.stop((taskId, index) =>
-				operationError(this.getNode(), `Stopped waiting for task ${taskId}: another item failed`, {
-					itemIndex: index,
-				}),
-			);
+		if (!firstFailure) {
+			firstFailure = failure;
+			stopRequests(this);
 		}
 		return [];
 	};
 
-	const finish = async (pending: PendingTask, itemIndex: number): Promise<INodeExecutionData[]> => {
-		const outcome = await waiter.wait(pending.wait);
-		try {
-			if (!outcome.ok) throw outcome.error;
-			const { progress } = outcome;
-			if (isFailureStatus(progress.status) && !pending.outputFailedTasks) {
-				throw operationError(
-					this.getNode(),
-					`${pending.failure.subject} ended ${progress.status}: ${failureReason(progress)}`,
-					{ itemIndex, description: pending.failure.hint },
-				);
-			}
-			return [{ ...pending.output(progress), pairedItem: { item: itemIndex } }];
-		} catch (error) {
-			return fail(error, itemIndex, pending.context);
-		}
-	};
-
-	const collect = async (result: ItemResult, itemIndex: number): Promise<INodeExecutionData[]> => {
-		const now = (result.items ?? []).map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
-		const later = await Promise.all(
-			(result.pending ?? []).map(async (pending) => await finish(pending, itemIndex)),
-		);
-		return [...now, ...later.flat()];
-	};
-
+	// 1. Each item's own work.
+	const results: Array<ItemResult | undefined> = new Array(items.length);
+	const itemErrors: INodeExecutionData[][] = items.map(() => []);
 	await mapWithConcurrency(
 		items,
 		concurrency,
 		async (_item, itemIndex) => {
-			let result: ItemResult;
 			try {
-				result = await operation.execute.call(this, itemIndex);
+				results[itemIndex] = await operation.execute.call(this, itemIndex);
 			} catch (error) {
-				outputs[itemIndex] = Promise.resolve(fail(error, itemIndex));
-				return;
+				itemErrors[itemIndex] = failed(error, itemIndex);
 			}
-			outputs[itemIndex] = collect(result, itemIndex);
 		},
-		() => fatal !== undefined,
+		() => firstFailure !== undefined,
 	);
-	const collected = await Promise.all(outputs.filter((output) => output !== undefined));
-	if (fatal) throw fatal;
-	return [collected.flat()];
+
+	// 2. One wait for all the tasks.
+	const pending = results.flatMap((result, itemIndex) =>
+		(result?.pending ?? []).map((task) => ({ task, itemIndex })),
+	);
+	const ended: INodeExecutionData[][] = pending.map(() => []);
+	if (!firstFailure && pending.length > 0) {
+		await waitForTasks(
+			this,
+			pending.map(({ task }) => task.wait),
+			(index, outcome) => {
+				const { task, itemIndex } = pending[index];
+				ended[index] = outputOf.call(this, task, outcome, itemIndex, failed);
+				return firstFailure ? 'stop' : undefined;
+			},
+		);
+	}
+	if (firstFailure) throw withSubmittedTasks(this, firstFailure);
+
+	const output: INodeExecutionData[] = [];
+	items.forEach((_item, itemIndex) => {
+		const now = results[itemIndex]?.items ?? [];
+		output.push(...now.map((item) => ({ ...item, pairedItem: { item: itemIndex } })));
+		output.push(...itemErrors[itemIndex]);
+		pending.forEach((entry, index) => {
+			if (entry.itemIndex === itemIndex) output.push(...ended[index]);
+		});
+	});
+	return [output];
+}
+
+/** The output for a task the item waited for: its item, or its failure (a task that ended Failed, …). */
+function outputOf(
+	this: IExecuteFunctions,
+	task: PendingTask,
+	outcome: WaitOutcome,
+	itemIndex: number,
+	failed: (error: unknown, itemIndex: number, context: IDataObject) => INodeExecutionData[],
+): INodeExecutionData[] {
+	if (!outcome.ok) return failed(outcome.error, itemIndex, task.context);
+	const { progress } = outcome;
+	if (isFailureStatus(progress.status) && !task.outputFailedTasks) {
+		const error = operationError(
+			this.getNode(),
+			`${task.failure.subject} ended ${progress.status}: ${failureReason(progress)}`,
+			{ itemIndex, description: task.failure.hint },
+		);
+		return failed(error, itemIndex, task.context);
+	}
+	return [{ ...task.output(progress), pairedItem: { item: itemIndex } }];
+}
+
+/** The node's error names the tasks it had submitted: they keep running on EverGIS. */
+function withSubmittedTasks(context: IExecuteFunctions, failure: NodeError): NodeError {
+	const submitted = requestsOf(context).submittedTaskIds;
+	if (submitted.length > 0) {
+		failure.description =
+			`${failure.description ?? ''} Tasks this execution had submitted, which keep running on EverGIS: ` +
+			`${submitted.join(', ')}. Look them up with Task → Get Status, or stop them with Task → Cancel.`;
+		failure.description = failure.description.trim();
+	}
+	return failure;
 }

@@ -6,11 +6,11 @@ import type {
 } from 'n8n-workflow';
 
 import type { TaskProgress } from '../model/task';
-import type { WaitRequest } from '../transport/waiter';
+import type { WaitRequest } from '../transport/waitForTasks';
 
 /**
- * A task the item started (or names) and that the node waits for. The router hands every one to
- * the single wait loop and turns the outcome into the item's output.
+ * A task the item started (or names) and that the node waits for. Once every item has done its own
+ * work, the router waits for all of them in one loop and turns each outcome into the item's output.
  */
 export interface PendingTask {
 	wait: WaitRequest;
@@ -33,6 +33,6 @@ export interface ItemResult {
 
 export interface Operation {
 	description: INodeProperties[];
-	/** The work for one item. Runs concurrently with other items; waiting happens outside. */
+	/** The work for one item. Runs concurrently with other items; waiting happens after, in the router. */
 	execute: (this: IExecuteFunctions, itemIndex: number) => Promise<ItemResult>;
 }

@@ -1,6 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { EverGisFunctions } from './request';
+import { apiErrorOf, asNodeError } from '../shared/nodeErrors';
+import { failureOf } from './errors';
+import type { EverGisFunctions } from './execution';
 import { everGisRequest } from './request';
 
 /**
@@ -47,16 +49,7 @@ export async function getCatalogAttributes(
 	this: EverGisFunctions,
 	name: string,
 ): Promise<CatalogAttribute[]> {
-	const layer = (await everGisRequest.call(this, {
-		method: 'GET',
-		path: `/layers/${encodeURIComponent(name)}`,
-		kind: 'read',
-		action: `reading catalog '${name}'`,
-		notFound: {
-			message: `EverGIS has no catalog '${name}'`,
-			description: 'Pick the catalog from the list, or check its system name (owner.name).',
-		},
-	})) as IDataObject;
+	const layer = await readCatalog.call(this, name);
 	const definition = (layer?.layerDefinition as IDataObject | undefined)?.attributes;
 	if (definition && typeof definition === 'object' && !Array.isArray(definition)) {
 		return Object.entries(definition as Record<string, IDataObject>).map(([key, value]) => ({
@@ -79,4 +72,63 @@ export async function getCatalogAttributes(
 			}));
 	}
 	return [];
+}
+
+const checkedCatalogs = new WeakMap<object, Map<string, Promise<void>>>();
+
+/**
+ * Makes sure the catalog exists, and the user may see it, before anything is uploaded for it: a
+ * misspelt name then fails in a second, naming the catalogs there are, not after a 2 GiB upload.
+ * Once per execution and name, however many items load into it.
+ */
+export async function checkCatalogExists(this: EverGisFunctions, name: string): Promise<void> {
+	let checked = checkedCatalogs.get(this);
+	if (!checked) {
+		checked = new Map();
+		checkedCatalogs.set(this, checked);
+	}
+	let check = checked.get(name);
+	if (!check) {
+		check = readCatalog.call(this, name).then(() => undefined);
+		checked.set(name, check);
+	}
+	await check;
+}
+
+/** `GET {host}/layers/{name}`; an unknown name is an error that lists the user's raster catalogs. */
+async function readCatalog(this: EverGisFunctions, name: string): Promise<IDataObject> {
+	try {
+		return (await everGisRequest.call(this, {
+			method: 'GET',
+			path: `/layers/${encodeURIComponent(name)}`,
+			kind: 'read',
+			action: `reading catalog '${name}'`,
+		})) as IDataObject;
+	} catch (error) {
+		if (failureOf(error)?.status !== 404) throw asNodeError(this, error);
+		throw await unknownCatalog.call(this, name);
+	}
+}
+
+const LISTED_CATALOGS = 20;
+
+async function unknownCatalog(this: EverGisFunctions, name: string) {
+	let known = '';
+	try {
+		const { items, totalCount } = await listCatalogs.call(this, {
+			offset: 0,
+			limit: LISTED_CATALOGS,
+		});
+		const names = items.map((item) => item.name).filter(Boolean);
+		const more = totalCount > names.length ? ` and ${totalCount - names.length} more` : '';
+		known = names.length > 0 ? `Your raster catalogs: ${names.join(', ')}${more}. ` : '';
+	} catch {
+		// The list only helps the message: without it the message still says what is wrong.
+	}
+	return apiErrorOf(this.getNode(), `EverGIS has no catalog '${name}'`, {
+		httpCode: '404',
+		description:
+			`${known}Pick the catalog under Catalog → From List, check its system name (owner.name), ` +
+			'or turn on Create New Catalog to make it.',
+	});
 }

@@ -5,7 +5,8 @@ import type { TilingBody } from '../model/tilingBody';
 import { apiErrorOf } from '../shared/nodeErrors';
 import { failureOf } from './errors';
 import { serverMessage } from './failure';
-import type { EverGisFunctions } from './request';
+import type { EverGisFunctions } from './execution';
+import { requestsOf } from './execution';
 import { everGisRequest } from './request';
 
 /** The scheduler endpoints. Paths and bodies as in the EverGIS docs (scheduler/index.md, tiling.md). */
@@ -55,6 +56,7 @@ export async function createTilingTask(
 			'EverGIS checked the task and refused it: the message says which field. Check the catalog name, the attributes and that the files were uploaded.',
 	});
 	const taskId = (created as IDataObject)?.taskId;
+	if (typeof taskId === 'string' && taskId !== '') requestsOf(this).submittedTaskIds.push(taskId);
 	if (typeof taskId !== 'string' || taskId === '') {
 		const message = 'EverGIS accepted the tiling task but its answer has no taskId';
 		throw apiErrorOf(this.getNode(), message, {

@@ -1,7 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { apiErrorOf } from '../shared/nodeErrors';
-import type { EverGisFunctions } from './request';
+import type { EverGisFunctions } from './execution';
 import { everGisRequest } from './request';
 
 /** A file to put into EverGIS's temporary storage, read anew for every attempt. */
@@ -66,7 +65,7 @@ class AttemptSources {
  * again, so n8n can resend the body after renewing the token.
  */
 class StreamedFile extends File {
-	constructor(source: UploadSource, sources: AttemptSources) {
+	constructor(source: UploadSource, sources: AttemptSources, stopSignal: AbortSignal) {
 		super([], source.uploadName, { type: source.mimeType || 'application/octet-stream' });
 		Object.defineProperties(this, {
 			size: { value: source.size },
@@ -76,7 +75,11 @@ class StreamedFile extends File {
 						const content = await source.open();
 						if (!sources.track(content)) return;
 						try {
-							yield* content;
+							for await (const chunk of content) {
+								// The execution stopped (canceled, or another item failed): the upload ends here.
+								stopSignal.throwIfAborted();
+								yield chunk;
+							}
 						} finally {
 							sources.release(content);
 						}
@@ -105,14 +108,14 @@ export async function uploadToTemporaryStorage(
 	const answer = (await everGisRequest.call(this, {
 		method: 'POST',
 		path: '/upload/file',
-		body: () => {
+		body: (stopSignal) => {
 			const form = new FormData();
 			// Names are unique per upload unless the user keeps the original ones, so overwriting
 			// only ever replaces this same file when an attempt is repeated.
 			form.append('rewrite', 'true');
 			const sources = new AttemptSources();
 			attempts.push(sources);
-			form.append('file', new StreamedFile(source, sources));
+			form.append('file', new StreamedFile(source, sources, stopSignal));
 			return form;
 		},
 		afterAttempt: () => {
@@ -124,12 +127,14 @@ export async function uploadToTemporaryStorage(
 		action: `uploading '${source.uploadName}' (${source.size} bytes)`,
 		itemIndex,
 	})) as IDataObject;
-	if (typeof answer?.fileId !== 'string' || answer.fileId === '') {
-		const message = `EverGIS accepted '${source.uploadName}' but its answer has no fileId`;
-		throw apiErrorOf(this.getNode(), message, {
-			description: `The answer was: ${JSON.stringify(answer).slice(0, 200)}. Check that Host points at the EverGIS API.`,
-			itemIndex,
-		});
+	const url = typeof answer?.url === 'string' ? answer.url : null;
+	// A task names a file by the fileId the server answered, which may differ from the name sent.
+	if (typeof answer?.fileId === 'string' && answer.fileId !== '') {
+		return { fileId: answer.fileId, url };
 	}
-	return { fileId: answer.fileId, url: typeof answer.url === 'string' ? answer.url : null };
+	this.logger.debug(
+		`EverGIS: the answer to uploading '${source.uploadName}' has no fileId; the name sent is used`,
+		{ answer: JSON.stringify(answer).slice(0, 200) },
+	);
+	return { fileId: source.uploadName, url };
 }

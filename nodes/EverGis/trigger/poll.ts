@@ -5,16 +5,14 @@ import type { TaskProgress } from '../model/task';
 import { progressSummary } from '../model/task';
 import { splitList } from '../shared/list';
 import { asNodeError, operationError } from '../shared/nodeErrors';
-import { mapWithConcurrency } from '../shared/pool';
 import { failureOf, isTransientError } from '../transport/errors';
 import { wasNeverSent } from '../transport/retry';
 import { getTaskInfo, getTaskProgress } from '../transport/tasks';
-import { POLL_CONCURRENCY } from '../transport/waiter';
 import { pruneState, readState, writeState } from './watchedTasks';
 
 /** Reported once for a task EverGIS does not know (404). */
 export const NOT_FOUND = 'NotFound';
-/** Reported once for a task EverGIS refuses to show (400, 403, … after n8n logged in again). */
+/** Reported once for a task EverGIS refuses to show (400, 403, …). */
 export const REFUSED = 'Refused';
 
 /** A poll should end well inside n8n's poll interval, even when EverGIS hangs. */
@@ -30,11 +28,14 @@ type Look =
 			httpCode: number;
 			error: unknown;
 	  }
-	| { taskId: string; kind: 'skipped'; error: unknown };
+	| { taskId: string; kind: 'skipped'; error: unknown }
+	/** A failure no task can get past (the login, a canceled execution): the poll fails. */
+	| { taskId: string; kind: 'fatal'; error: unknown };
 
 /**
  * One poll: ask EverGIS about every watched task that has not ended yet (one progress request
- * each, a few at a time), and fire once for each that reached a selected terminal status.
+ * each, within the poll's request limit), and fire once for each that reached a selected terminal
+ * status.
  * A task EverGIS does not know, or refuses to show, is reported once (NotFound, Refused) and
  * then left alone. A task whose request failed for a passing reason is asked again at the next
  * poll. The poll itself fails only when EverGIS cannot be reached at all or rejects the
@@ -56,30 +57,28 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 	const state = pruneState(readState(staticData), watched);
 	const toAsk = manual ? watched : watched.filter((taskId) => state.ended[taskId] === undefined);
 
-	const looks: Look[] = [];
-	const results = await mapWithConcurrency(toAsk, POLL_CONCURRENCY, async (taskId) => {
-		try {
-			const progress = await getTaskProgress.call(this, taskId, {
-				maxAttempts: 1,
-				timeoutMs: POLL_REQUEST_TIMEOUT_MS,
-			});
-			return { taskId, kind: 'progress', progress } as Look;
-		} catch (error) {
-			return classify(taskId, error);
-		}
-	});
-	for (const result of results) {
-		// A failure no task can get past (the login, a canceled execution) fails the poll.
-		if (result?.status === 'rejected') throw asNodeError(this, result.reason);
-		if (result) looks.push(result.value);
-	}
+	const looks = await Promise.all(
+		toAsk.map(async (taskId): Promise<Look> => {
+			try {
+				const progress = await getTaskProgress.call(this, taskId, {
+					maxAttempts: 1,
+					timeoutMs: POLL_REQUEST_TIMEOUT_MS,
+				});
+				return { taskId, kind: 'progress', progress };
+			} catch (error) {
+				return classify(taskId, error);
+			}
+		}),
+	);
+	const fatal = looks.find((look) => look.kind === 'fatal');
+	if (fatal) throw asNodeError(this, fatal.error);
 	const failedPoll = pollFailure(looks);
 	if (failedPoll !== undefined) throw asNodeError(this, failedPoll);
 
 	const seenAt = new Date().toISOString();
 	const fired: Array<{ taskId: string; json: IDataObject }> = [];
 	for (const look of looks) {
-		if (look.kind === 'skipped') continue;
+		if (look.kind === 'skipped' || look.kind === 'fatal') continue;
 		if (look.kind === 'gone') {
 			if (!manual) state.ended[look.taskId] = look.status;
 			fired.push({
@@ -104,14 +103,16 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 		}
 	}
 	if (options.includeTaskInfo === true) {
-		await mapWithConcurrency(fired, POLL_CONCURRENCY, async (item) => {
-			if (item.json.status === NOT_FOUND || item.json.status === REFUSED) return;
-			try {
-				item.json.info = await getTaskInfo.call(this, item.taskId);
-			} catch (error) {
-				item.json.info = { error: (error as Error).message };
-			}
-		});
+		await Promise.all(
+			fired.map(async (item) => {
+				if (item.json.status === NOT_FOUND || item.json.status === REFUSED) return;
+				try {
+					item.json.info = await getTaskInfo.call(this, item.taskId);
+				} catch (error) {
+					item.json.info = { error: (error as Error).message };
+				}
+			}),
+		);
 	}
 	if (!manual) writeState(staticData, state);
 	return fired.length > 0 ? [fired.map((item) => ({ json: item.json }))] : null;
@@ -119,8 +120,10 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 
 function classify(taskId: string, error: unknown): Look {
 	const facts = failureOf(error);
-	if (isTransientError(error) || facts === undefined || facts.status === undefined) {
-		if (facts === undefined || facts.configuration || facts.canceled) throw error;
+	if (facts === undefined || facts.configuration || facts.canceled) {
+		return { taskId, kind: 'fatal', error };
+	}
+	if (isTransientError(error) || facts.status === undefined) {
 		return { taskId, kind: 'skipped', error };
 	}
 	const message = (error as Error).message;
@@ -140,7 +143,7 @@ function classify(taskId: string, error: unknown): Look {
 /**
  * The poll fails only when not one task could be read because EverGIS cannot be reached (the
  * connection was never made, or nothing answered in time), or because it rejected the
- * credentials for every task (401/403 even after n8n logged in again).
+ * credentials for every task (401 even after n8n logged in again, or 403).
  */
 function pollFailure(looks: Look[]): unknown {
 	if (looks.length === 0 || looks.some((look) => look.kind === 'progress')) return undefined;
@@ -151,5 +154,6 @@ function pollFailure(looks: Look[]): unknown {
 	const rejected = looks.every(
 		(look) => look.kind === 'gone' && (look.httpCode === 401 || look.httpCode === 403),
 	);
-	return unreachable || rejected ? (looks[0] as { error: unknown }).error : undefined;
+	const [first] = looks;
+	return (unreachable || rejected) && first.kind !== 'progress' ? first.error : undefined;
 }

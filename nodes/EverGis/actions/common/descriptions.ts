@@ -18,7 +18,8 @@ export const pollIntervalOption: INodeProperties = {
 	type: 'number',
 	typeOptions: { minValue: 1 },
 	default: 5,
-	description: 'How often to ask EverGIS for the progress of each task while waiting',
+	description:
+		'How often to ask EverGIS for the progress of each task while waiting, at first: a task that runs long is asked less often (an eighth of its age, up to 5 minutes)',
 };
 
 export const timeoutOption: INodeProperties = {
@@ -28,7 +29,7 @@ export const timeoutOption: INodeProperties = {
 	typeOptions: { minValue: 1 },
 	default: 3600,
 	description:
-		'How long to wait for a task before the item fails with a timeout error. The task itself keeps running on EverGIS.',
+		'How long a task may take, from its submission (Task → Wait for Completion: from the start of the wait), before its item fails with a timeout error. The task itself keeps running on EverGIS.',
 };
 
 export const failedTasksOption: INodeProperties = {
@@ -47,7 +48,7 @@ export const concurrencyOption: INodeProperties = {
 	typeOptions: { minValue: 1, maxValue: 32 },
 	default: 4,
 	description:
-		'How many items are processed at the same time (uploads and task requests). Waiting for tasks does not count against it.',
+		'How many items are processed at the same time (uploads and task requests). The node sends fewer requests at once when EverGIS says it is busy.',
 };
 
 export const keepOriginalNamesOption: INodeProperties = {

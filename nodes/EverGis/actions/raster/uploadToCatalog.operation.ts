@@ -5,11 +5,13 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import type { TaskProgress } from '../../model/task';
+import type { CreatedTask, TaskProgress } from '../../model/task';
 import { progressSummary } from '../../model/task';
 import type { TilingBody } from '../../model/tilingBody';
 import { buildTilingBody, parseAttributes } from '../../model/tilingBody';
-import { asNodeError } from '../../shared/nodeErrors';
+import { asNodeError, withDetails } from '../../shared/nodeErrors';
+import { checkCatalogExists } from '../../transport/catalogs';
+import { taskMayExist } from '../../transport/errors';
 import { createTilingTask, lostUploads } from '../../transport/tasks';
 import { uploadToTemporaryStorage } from '../../transport/upload';
 import { catalogLocator } from '../common/catalog';
@@ -23,7 +25,7 @@ import {
 import type { InputSource, ItemFile } from '../common/inputFiles';
 import { filesOfItem, inputFileFields } from '../common/inputFiles';
 import { waitOptionsFrom } from '../common/waitOptions';
-import type { ItemResult, PendingTask } from '../types';
+import type { ItemResult } from '../types';
 
 const show = { resource: ['raster'], operation: ['uploadToCatalog'] };
 
@@ -187,17 +189,81 @@ export const description: INodeProperties[] = [
 	},
 ];
 
+interface Parameters {
+	serviceName: string;
+	createNewService: boolean;
+	options: IDataObject;
+	wait: boolean;
+}
+
+/** A task to submit: the files it loads and its body (whose file names are set after the upload). */
 interface TaskPlan {
 	files: ItemFile[];
 	body: TilingBody;
 }
 
+/** A file in temporary storage, by the fileId EverGIS answered (which a task must name). */
+interface StoredFile {
+	name: string;
+	fileId: string;
+	binaryProperty?: string;
+	size?: number;
+}
+
+interface SubmittedTask {
+	taskId: string;
+	status: string;
+	serviceName: string;
+	createNewService: boolean;
+	files: StoredFile[];
+	attributes: IDataObject;
+	submittedAt: number;
+}
+
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<ItemResult> {
-	const serviceName = this.getNodeParameter('catalog', itemIndex, '', {
-		extractValue: true,
-	}) as string;
-	const createNewService = this.getNodeParameter('createNewService', itemIndex, false) as boolean;
-	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const parameters: Parameters = {
+		serviceName: this.getNodeParameter('catalog', itemIndex, '', { extractValue: true }) as string,
+		createNewService: this.getNodeParameter('createNewService', itemIndex, false) as boolean,
+		options: this.getNodeParameter('options', itemIndex, {}) as IDataObject,
+		wait: this.getNodeParameter('waitForCompletion', itemIndex, true) as boolean,
+	};
+	const plans = await planTasks.call(this, itemIndex, parameters);
+	// Checked before the first byte is uploaded: the bodies (above) and the catalog.
+	if (!parameters.createNewService) {
+		await checkCatalogExists.call(this, plans[0].body.target.serviceName);
+	}
+	const waitOptions = waitOptionsFrom(parameters.options);
+	const submitted: SubmittedTask[] = [];
+	for (const plan of plans) {
+		submitted.push(await submit.call(this, plan, itemIndex, submitted));
+	}
+	const output = (task: SubmittedTask, progress?: TaskProgress) =>
+		outputItem.call(this, task, itemIndex, parameters.options.keepBinary === true, progress);
+	if (!parameters.wait) return { items: submitted.map((task) => output(task)) };
+	return {
+		pending: submitted.map((task) => ({
+			wait: { taskId: task.taskId, itemIndex, since: task.submittedAt, ...waitOptions },
+			context: {
+				taskId: task.taskId,
+				serviceName: task.serviceName,
+				files: task.files.map((file) => file.name),
+			},
+			output: (progress) => output(task, progress),
+			outputFailedTasks: waitOptions.outputFailedTasks,
+			failure: {
+				subject: `Tiling task ${task.taskId}`,
+				hint: `Files: ${task.files.map((file) => file.name).join(', ')}. Catalog: ${task.serviceName}. Check the raster (a damaged or unsupported file fails the task), or turn on Options → Output Failed Tasks as Items.`,
+			},
+		})),
+	};
+}
+
+/** The item's files, grouped into tasks, each with its body built (and so checked). */
+async function planTasks(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	{ serviceName, createNewService, options }: Parameters,
+): Promise<TaskPlan[]> {
 	const attributes = parseAttributes(
 		this.getNodeParameter('attributesMode', itemIndex, 'fields') as 'fields' | 'json',
 		(this.getNodeParameter('attributes.attribute', itemIndex, []) as IDataObject[]) ?? [],
@@ -213,8 +279,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		this.getNodeParameter('taskPer', itemIndex, 'file') === 'item'
 			? [files]
 			: files.map((file) => [file]);
-	// Every body is built (and so checked) before the first byte is uploaded.
-	const plans: TaskPlan[] = groups.map((group) => ({
+	return groups.map((group) => ({
 		files: group,
 		body: buildTilingBody({
 			serviceName,
@@ -229,87 +294,133 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			useCog: options.useCog as boolean | undefined,
 		}),
 	}));
-	const wait = this.getNodeParameter('waitForCompletion', itemIndex, true) as boolean;
-	const waitOptions = waitOptionsFrom(options);
+}
 
-	const created: Array<{ plan: TaskPlan; taskId: string; status: string; submittedAt: string }> =
-		[];
-	const upload = async (plan: TaskPlan) => {
-		for (const file of plan.files) {
-			if (file.upload) await uploadToTemporaryStorage.call(this, file.upload, itemIndex);
-		}
-	};
-	const submit = async (plan: TaskPlan) => {
-		await upload(plan);
-		try {
-			return await createTilingTask.call(this, plan.body, itemIndex);
-		} catch (error) {
-			const uploaded = plan.files.filter((file) => file.upload).map((file) => file.fileId);
-			if (!lostUploads(error, uploaded)) throw asNodeError(this, error, itemIndex);
-		}
-		// The files went with an old login session (EverGIS refused the task for want of them): a
-		// 400 means no task was made, so they are uploaded again, under the same names, and the
-		// task is asked for once more.
-		await upload(plan);
-		return await createTilingTask.call(this, plan.body, itemIndex);
-	};
+/** Uploads the plan's files and creates its task, naming the files by the fileIds EverGIS answered. */
+async function submit(
+	this: IExecuteFunctions,
+	plan: TaskPlan,
+	itemIndex: number,
+	earlier: SubmittedTask[],
+): Promise<SubmittedTask> {
+	let stored = await store.call(this, plan.files, itemIndex);
+	const create = async () =>
+		await createTilingTask.call(
+			this,
+			{ ...plan.body, files: stored.map((file) => file.fileId) },
+			itemIndex,
+		);
+	let created: CreatedTask;
 	try {
-		for (const plan of plans) {
-			const task = await submit(plan);
-			created.push({
-				plan,
-				taskId: task.taskId,
-				status: task.status,
-				submittedAt: new Date().toISOString(),
-			});
+		try {
+			created = await create();
+		} catch (error) {
+			const uploaded = stored.filter((_file, index) => plan.files[index].upload);
+			if (
+				!lostUploads(
+					error,
+					uploaded.map((file) => file.fileId),
+				)
+			) {
+				throw asNodeError(this, error, itemIndex);
+			}
+			// The files went with an old login session (EverGIS refused the task for want of them):
+			// a 400 means no task was made, so they are uploaded again and the task asked for once more.
+			stored = await store.call(this, plan.files, itemIndex);
+			created = await create();
 		}
 	} catch (error) {
-		const failure = asNodeError(this, error, itemIndex);
-		if (created.length > 0) {
-			const ids = created.map((task) => task.taskId).join(', ');
-			failure.description =
-				`${failure.description ?? ''} Tasks this item had already created: ${ids}.`.trim();
-		}
-		throw failure;
+		throw submitFailure(this, error, itemIndex, plan, stored, earlier);
 	}
+	return {
+		taskId: created.taskId,
+		status: created.status,
+		serviceName: plan.body.target.serviceName,
+		createNewService: plan.body.target.createNewService,
+		files: stored,
+		attributes: plan.body.attributes ?? {},
+		submittedAt: Date.now(),
+	};
+}
 
-	const output = (task: (typeof created)[number], progress?: TaskProgress): INodeExecutionData => ({
+/** Puts binary files into temporary storage; files named by fileId are there already. */
+async function store(
+	this: IExecuteFunctions,
+	files: ItemFile[],
+	itemIndex: number,
+): Promise<StoredFile[]> {
+	const stored: StoredFile[] = [];
+	for (const file of files) {
+		const fileId = file.upload
+			? (await uploadToTemporaryStorage.call(this, file.upload, itemIndex)).fileId
+			: file.fileId;
+		stored.push({
+			name: file.name,
+			fileId,
+			...(file.binaryProperty ? { binaryProperty: file.binaryProperty } : {}),
+			...(file.size !== undefined ? { size: file.size } : {}),
+		});
+	}
+	return stored;
+}
+
+/**
+ * The item's error when its task could not be submitted. When EverGIS may have created the task
+ * anyway, it carries what is needed to check and to retry by hand without uploading again: the
+ * catalog, the files and their fileIds. It names the tasks the item had created before.
+ */
+function submitFailure(
+	context: IExecuteFunctions,
+	error: unknown,
+	itemIndex: number,
+	plan: TaskPlan,
+	stored: StoredFile[],
+	earlier: SubmittedTask[],
+) {
+	const failure = asNodeError(context, error, itemIndex);
+	const notes: string[] = [];
+	if (taskMayExist(error)) {
+		notes.push(
+			`Catalog: ${plan.body.target.serviceName}. Files: ${stored.map((file) => `${file.name} (fileId ${file.fileId})`).join(', ')}. ` +
+				"To load them without uploading again, use Input Files → 'Files Already in Temporary Storage' with those fileIds.",
+		);
+		withDetails(failure, {
+			serviceName: plan.body.target.serviceName,
+			files: stored.map((file) => ({ name: file.name, fileId: file.fileId })),
+		});
+	}
+	if (earlier.length > 0) {
+		notes.push(
+			`Tasks this item had already created: ${earlier.map((task) => task.taskId).join(', ')}.`,
+		);
+	}
+	if (notes.length > 0) {
+		failure.description = [failure.description ?? '', ...notes].join(' ').trim();
+	}
+	return failure;
+}
+
+function outputItem(
+	this: IExecuteFunctions,
+	task: SubmittedTask,
+	itemIndex: number,
+	keepBinary: boolean,
+	progress?: TaskProgress,
+): INodeExecutionData {
+	return {
 		json: {
 			taskId: task.taskId,
 			status: progress?.status ?? task.status,
-			serviceName: task.plan.body.target.serviceName,
-			createNewService: task.plan.body.target.createNewService,
-			files: task.plan.files.map((file) => ({
-				name: file.name,
-				fileId: file.fileId,
-				...(file.binaryProperty ? { binaryProperty: file.binaryProperty } : {}),
-				...(file.size !== undefined ? { size: file.size } : {}),
-			})),
-			attributes: task.plan.body.attributes ?? {},
+			serviceName: task.serviceName,
+			createNewService: task.createNewService,
+			files: task.files.map((file) => ({ ...file })),
+			attributes: task.attributes,
 			...(progress
 				? progressSummary(progress)
 				: { finished: false, taskResult: null, tilesCreated: null }),
-			submittedAt: task.submittedAt,
+			submittedAt: new Date(task.submittedAt).toISOString(),
 			...(progress ? { finishedAt: new Date().toISOString() } : {}),
 		},
-		...(options.keepBinary === true ? { binary: this.getInputData()[itemIndex].binary } : {}),
-	});
-
-	if (!wait) return { items: created.map((task) => output(task)) };
-
-	const pending: PendingTask[] = created.map((task) => ({
-		wait: { taskId: task.taskId, itemIndex, ...waitOptions },
-		context: {
-			taskId: task.taskId,
-			serviceName: task.plan.body.target.serviceName,
-			files: task.plan.files.map((f) => f.name),
-		},
-		output: (progress) => output(task, progress),
-		outputFailedTasks: waitOptions.outputFailedTasks,
-		failure: {
-			subject: `Tiling task ${task.taskId}`,
-			hint: `Files: ${task.plan.files.map((file) => file.name).join(', ')}. Catalog: ${task.plan.body.target.serviceName}. Check the raster (a damaged or unsupported file fails the task), or turn on Options → Output Failed Tasks as Items.`,
-		},
-	}));
-	return { pending };
+		...(keepBinary ? { binary: this.getInputData()[itemIndex].binary } : {}),
+	};
 }
