@@ -14,6 +14,12 @@ export interface SandboxProcessOptions {
 	storageDir: string;
 	/** One log line per request on stdout (the upload timings are read from it). */
 	log: boolean;
+	/** Left out: the CLI's default (20, as EverGIS; EVERGIS_SANDBOX_MAX_ACTIVE_REQUESTS). 0 = none. */
+	maxActiveRequests?: number;
+	/** Left out: the CLI's default (0). */
+	latencyPerActiveRequestMs?: number;
+	/** Left out: the CLI's default (false). */
+	renameUploads?: boolean;
 }
 
 /** One request the sandbox logged: `POST /sp/upload/file 200 4321ms`. */
@@ -112,6 +118,19 @@ export class SandboxProcess extends SandboxControl {
 				EVERGIS_SANDBOX_TASK_DURATION_MS: String(options.taskDurationMs),
 				EVERGIS_SANDBOX_STORAGE_DIR: options.storageDir,
 				EVERGIS_SANDBOX_LOG: options.log ? '1' : '0',
+				...(options.maxActiveRequests === undefined
+					? {}
+					: { EVERGIS_SANDBOX_MAX_ACTIVE_REQUESTS: String(options.maxActiveRequests) }),
+				...(options.latencyPerActiveRequestMs === undefined
+					? {}
+					: {
+							EVERGIS_SANDBOX_LATENCY_PER_ACTIVE_REQUEST_MS: String(
+								options.latencyPerActiveRequestMs,
+							),
+						}),
+				...(options.renameUploads === undefined
+					? {}
+					: { EVERGIS_SANDBOX_RENAME_UPLOADS: options.renameUploads ? '1' : '0' }),
 			},
 			stdio: ['ignore', 'pipe', 'inherit'],
 		});

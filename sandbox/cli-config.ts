@@ -14,6 +14,9 @@ Environment (all optional):
   EVERGIS_SANDBOX_TOKEN_LIFETIME_MS        JWT lifetime (default 600000)
   EVERGIS_SANDBOX_REFRESH_TOKEN_LIFETIME_MS refresh token lifetime (default 86400000)
   EVERGIS_SANDBOX_LATENCY_MS               delay before every answer (default 0)
+  EVERGIS_SANDBOX_LATENCY_PER_ACTIVE_REQUEST_MS  extra delay per request already active (default 0)
+  EVERGIS_SANDBOX_MAX_ACTIVE_REQUESTS      requests processed at once, past it 419 (default 20; 0 = no limit)
+  EVERGIS_SANDBOX_RENAME_UPLOADS           1 = store uploads as u<6 hex>_<name> and answer that fileId
   EVERGIS_SANDBOX_TASK_DURATION_MS         tiling task duration (default 3000; "null" = until finished by hand)
   EVERGIS_SANDBOX_TASK_TIMEOUT_MS          tasks end 'Timeout' after this (default: none)
   EVERGIS_SANDBOX_FILES_TIED_TO_SESSION    1 = uploaded files are seen by their login session only
@@ -65,6 +68,13 @@ export function readCliConfig(
 		o.refreshTokenLifetimeMs = num('REFRESH_TOKEN_LIFETIME_MS', v);
 	}
 	if ((v = get('LATENCY_MS')) !== undefined) o.latencyMs = num('LATENCY_MS', v);
+	if ((v = get('LATENCY_PER_ACTIVE_REQUEST_MS')) !== undefined) {
+		o.latencyPerActiveRequestMs = num('LATENCY_PER_ACTIVE_REQUEST_MS', v);
+	}
+	if ((v = get('MAX_ACTIVE_REQUESTS')) !== undefined) {
+		o.maxActiveRequests = num('MAX_ACTIVE_REQUESTS', v);
+	}
+	if ((v = get('RENAME_UPLOADS')) !== undefined) o.renameUploads = flag('RENAME_UPLOADS', v);
 	if ((v = get('TASK_DURATION_MS')) !== undefined) {
 		o.taskDurationMs = ['null', 'none'].includes(v.toLowerCase())
 			? null
@@ -118,6 +128,9 @@ export function describe(sandbox: Sandbox): string[] {
 		`  Knobs: ${JSON.stringify({
 			tokenLifetimeMs: o.tokenLifetimeMs,
 			latencyMs: o.latencyMs,
+			latencyPerActiveRequestMs: o.latencyPerActiveRequestMs,
+			maxActiveRequests: o.maxActiveRequests,
+			renameUploads: o.renameUploads,
 			taskDurationMs: o.taskDurationMs,
 			taskTimeoutMs: o.taskTimeoutMs,
 			filesTiedToSession: o.filesTiedToSession,

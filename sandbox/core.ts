@@ -1,8 +1,9 @@
 import { AuthService, type AuthUser } from './auth';
 import { CatalogStore } from './catalogs';
 import { FaultInjector } from './faults';
+import { LoadMeter } from './load';
 import { FIXED_AFTER_START, OptionError, validatePatch } from './options';
-import { copyStats, emptyStats } from './stats';
+import { emptyStats, snapshotStats, type StatsCounters } from './stats';
 import { StatsFileWriter } from './stats-file';
 import { FileStorage, type StorageScope } from './storage';
 import { TaskStore } from './tasks';
@@ -16,13 +17,21 @@ export class SandboxCore {
 	readonly tasks: TaskStore;
 	readonly faults: FaultInjector;
 	readonly statsFile: StatsFileWriter;
-	stats: SandboxStats = emptyStats();
+	/** The API requests being processed (maxActiveRequests). */
+	readonly load: LoadMeter;
+	stats: StatsCounters = emptyStats();
+	/** Called after every change of knobs (requests waiting out their latency re-time). */
+	readonly optionsChanged = new Set<() => void>();
 
 	constructor(readonly options: ResolvedOptions) {
 		this.auth = new AuthService(() => this.options);
 		this.storage = new FileStorage(options.storageDir);
 		this.tasks = new TaskStore(this.catalogs, () => this.changed());
 		this.faults = new FaultInjector(options.seed, options.faults);
+		this.load = new LoadMeter(
+			() => this.options.maxActiveRequests,
+			() => this.changed(),
+		);
 		for (const u of options.users) this.catalogs.seedUser(u.username);
 		this.statsFile = new StatsFileWriter(
 			() => this.snapshot(),
@@ -46,14 +55,26 @@ export class SandboxCore {
 
 	snapshot(): { stats: SandboxStats; tasks: unknown[]; uploads: unknown[] } {
 		return {
-			stats: copyStats(this.stats),
+			stats: this.statsSnapshot(),
 			tasks: this.tasks.records(),
 			uploads: this.storage.records(),
 		};
 	}
 
+	/** The counters and the load figures, as a copy. */
+	statsSnapshot(): SandboxStats {
+		return snapshotStats(this.stats, this.load);
+	}
+
+	/** Counts an answer (before it is written, so that the stats file has it). */
+	answered(status: number): void {
+		const key = String(status);
+		this.stats.answers[key] = (this.stats.answers[key] ?? 0) + 1;
+	}
+
 	resetStats(): void {
 		this.stats = emptyStats();
+		this.load.reset();
 		this.changed();
 	}
 
@@ -74,6 +95,14 @@ export class SandboxCore {
 			o.refreshTokenLifetimeMs = clean.refreshTokenLifetimeMs;
 		}
 		if (clean.latencyMs !== undefined) o.latencyMs = clean.latencyMs;
+		if (clean.latencyPerActiveRequestMs !== undefined) {
+			o.latencyPerActiveRequestMs = clean.latencyPerActiveRequestMs;
+		}
+		if (clean.maxActiveRequests !== undefined) {
+			this.load.limitChanging();
+			o.maxActiveRequests = clean.maxActiveRequests;
+		}
+		if (clean.renameUploads !== undefined) o.renameUploads = clean.renameUploads;
 		if ('taskDurationMs' in clean) o.taskDurationMs = clean.taskDurationMs ?? null;
 		if ('taskTimeoutMs' in clean) o.taskTimeoutMs = clean.taskTimeoutMs ?? undefined;
 		if ('maxUploadBytes' in clean) o.maxUploadBytes = clean.maxUploadBytes ?? undefined;
@@ -92,5 +121,6 @@ export class SandboxCore {
 			this.statsFile.setPath(clean.statsFile);
 		}
 		this.changed();
+		for (const listener of [...this.optionsChanged]) listener();
 	}
 }

@@ -104,6 +104,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 		req.on('data', onData);
 		req.once('end', () => resolve(Buffer.concat(chunks)));
 		req.once('error', reject);
+		// A client gone mid-body: the route must end (and its request stop counting as active).
+		req.once('close', () => {
+			if (!req.complete) reject(new Error('the request body was interrupted'));
+		});
 	});
 }
 

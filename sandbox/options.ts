@@ -14,6 +14,9 @@ export const DEFAULT_USERS: readonly SandboxUser[] = [
 	{ username: 'alice', password: 'alice-password' },
 ];
 
+/** EverGIS's own default for maximumActiveRequests (SPCore.json, install/config.md). */
+export const DEFAULT_MAX_ACTIVE_REQUESTS = 20;
+
 /** Thrown for a knob with a value the sandbox cannot use. */
 export class OptionError extends Error {}
 
@@ -123,7 +126,16 @@ export function validatePatch(patch: Partial<SandboxOptions>): Partial<SandboxOp
 				out[key] = value as number;
 				break;
 			case 'latencyMs':
-				out.latencyMs = nonNegativeNumber(key, value);
+			case 'latencyPerActiveRequestMs':
+				out[key] = nonNegativeNumber(key, value);
+				break;
+			case 'maxActiveRequests':
+				if (!Number.isInteger(value) || (value as number) < 0) {
+					throw new OptionError(
+						`maxActiveRequests must be a non-negative integer (0 = no limit), got ${JSON.stringify(value)}`,
+					);
+				}
+				out.maxActiveRequests = value as number;
 				break;
 			case 'taskDurationMs':
 				out.taskDurationMs = value === null ? null : nonNegativeNumber(key, value);
@@ -138,8 +150,9 @@ export function validatePatch(patch: Partial<SandboxOptions>): Partial<SandboxOp
 				out.seed = value as number;
 				break;
 			case 'filesTiedToSession':
+			case 'renameUploads':
 				if (typeof value !== 'boolean') throw new OptionError(`${key} must be true or false`);
-				out.filesTiedToSession = value;
+				out[key] = value;
 				break;
 			case 'faults':
 				out.faults = validateFaults(value);
@@ -173,6 +186,9 @@ export function resolveOptions(options: SandboxOptions, storageDir: string): Res
 		tokenLifetimeMs: o.tokenLifetimeMs ?? 600_000,
 		refreshTokenLifetimeMs: o.refreshTokenLifetimeMs ?? 86_400_000,
 		latencyMs: o.latencyMs ?? 0,
+		latencyPerActiveRequestMs: o.latencyPerActiveRequestMs ?? 0,
+		maxActiveRequests: o.maxActiveRequests ?? DEFAULT_MAX_ACTIVE_REQUESTS,
+		renameUploads: o.renameUploads ?? false,
 		taskDurationMs: o.taskDurationMs === undefined ? 3000 : o.taskDurationMs,
 		taskTimeoutMs: o.taskTimeoutMs ?? undefined,
 		filesTiedToSession: o.filesTiedToSession ?? false,
@@ -195,6 +211,9 @@ export function publicOptions(o: ResolvedOptions): Record<string, unknown> {
 		tokenLifetimeMs: o.tokenLifetimeMs,
 		refreshTokenLifetimeMs: o.refreshTokenLifetimeMs,
 		latencyMs: o.latencyMs,
+		latencyPerActiveRequestMs: o.latencyPerActiveRequestMs,
+		maxActiveRequests: o.maxActiveRequests,
+		renameUploads: o.renameUploads,
 		taskDurationMs: o.taskDurationMs,
 		taskTimeoutMs: o.taskTimeoutMs ?? null,
 		filesTiedToSession: o.filesTiedToSession,

@@ -9,12 +9,21 @@ import { SandboxCore } from './core';
 import { errorReply, nginxReply, writeReply, type Reply } from './http-util';
 import { isFaultKind, isRouteName, OptionError, resolveOptions } from './options';
 import { matchRoute, type RouteContext } from './routes';
-import { copyStats } from './stats';
-import type { FaultKind, RouteName, Sandbox, SandboxOptions } from './types';
+import type { FaultKind, RouteName, Sandbox, SandboxOptions, StatsRouteName } from './types';
+
+/** What the request log says about a request beyond its status. */
+interface Seen {
+	expectsContinue: boolean;
+	fault?: FaultKind;
+	/** Answered 419 by maxActiveRequests. */
+	refused: boolean;
+}
 
 // The HTTP side: one dispatcher for every request. Order for an API request: count it, apply
-// the proxy's body limit, decide its fault (queued failNext first, then the seeded random ones),
-// wait the latency, then either fail or authenticate and run the route.
+// the proxy's body limit, admit it against maxActiveRequests (or answer 419), decide its fault
+// (queued failNext first, then the seeded random ones), wait the latency, then either fail or
+// authenticate and run the route. An admitted request counts as active until its answer is over
+// and its work is done.
 
 const STATUS_FAULTS: Partial<Record<FaultKind, number>> = {
 	'500': 500,
@@ -28,10 +37,6 @@ const STATUS_FAULTS: Partial<Record<FaultKind, number>> = {
 
 /** Bytes of the body a 'reset' fault reads before it drops the connection. */
 const RESET_READ_BYTES = 64 * 1024;
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Reads up to `bytes` of the request body (or until it ends, or `ms` passed), then stops. */
 function readSome(req: IncomingMessage, bytes: number, ms: number): Promise<void> {
@@ -87,7 +92,39 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 	const o = core.options;
 	const hung = new Set<ServerResponse>();
 
+	// Requests waiting out their latency. The wait ends at start + latencyMs +
+	// latencyPerActiveRequestMs × (others active at admission), with the knobs as they are now: a
+	// change of knobs re-times the waits already under way (a test can hold requests with a huge
+	// latency and let them go by setting it back), and close() ends them.
+	const waiting = new Map<() => void, () => void>();
+	const latencyOf = (othersActive: number): number =>
+		o.latencyMs + o.latencyPerActiveRequestMs * othersActive;
+	const waitLatency = (othersActive: number): Promise<void> | undefined => {
+		if (latencyOf(othersActive) <= 0) return undefined;
+		const start = performance.now();
+		return new Promise<void>((resolve) => {
+			let timer: NodeJS.Timeout | undefined;
+			const end = (): void => {
+				clearTimeout(timer);
+				waiting.delete(retime);
+				resolve();
+			};
+			const retime = (): void => {
+				clearTimeout(timer);
+				const left = start + latencyOf(othersActive) - performance.now();
+				if (left <= 0) end();
+				else timer = setTimeout(end, left);
+			};
+			waiting.set(retime, end);
+			retime();
+		});
+	};
+	core.optionsChanged.add(() => {
+		for (const retime of [...waiting.keys()]) retime();
+	});
+
 	const send = (res: ServerResponse, reply: Reply): void => {
+		if (!res.headersSent && !res.destroyed) core.answered(reply.status);
 		core.changed();
 		core.statsFile.flush();
 		writeReply(res, reply);
@@ -103,13 +140,72 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		res: ServerResponse,
 		url: URL,
 		path: string,
-		note: (fault: FaultKind) => void,
+		seen: Seen,
+		proceed: () => void,
 	): Promise<void> {
 		const method = req.method ?? 'GET';
 		const match = matchRoute(method, path);
+		const name: StatsRouteName = match.kind === 'route' ? match.route.name : 'unknown';
+		core.stats.requests[name]++;
+
+		// The proxy in front (client_max_body_size) refuses before EverGIS sees the request.
+		const length = Number(req.headers['content-length'] ?? 0);
+		if (o.maxUploadBytes !== undefined && length > o.maxUploadBytes) {
+			send(res, nginxReply(413, { connection: 'close' }));
+			return;
+		}
+
+		// maximumActiveRequests: past the limit, 419 at once, and the request is not processed.
+		const active = core.load.tryEnter();
+		if (!active) {
+			core.stats.refused[name]++;
+			core.stats.refusedTotal++;
+			seen.refused = true;
+			// The body is read and thrown away (no 100 Continue is sent for it: then the connection
+			// closes after the answer, as the client may or may not send the body).
+			req.resume();
+			send(
+				res,
+				errorReply(
+					419,
+					`Too many active requests (the server processes at most ${o.maxActiveRequests} at once)`,
+					seen.expectsContinue ? { connection: 'close' } : undefined,
+				),
+			);
+			return;
+		}
+		// Active from now until both the answer is over (or the connection gone) and the work done.
+		let answerOver = false;
+		let workDone = false;
+		const settle = (): void => {
+			if (answerOver && workDone) active.leave();
+		};
+		res.once('close', () => {
+			answerOver = true;
+			settle();
+		});
+		try {
+			proceed();
+			await processApi(req, res, url, name, match, seen, active.othersActive);
+		} finally {
+			workDone = true;
+			settle();
+		}
+	}
+
+	async function processApi(
+		req: IncomingMessage,
+		res: ServerResponse,
+		url: URL,
+		name: StatsRouteName,
+		match: ReturnType<typeof matchRoute>,
+		seen: Seen,
+		othersActive: number,
+	): Promise<void> {
+		const method = req.method ?? 'GET';
+		// The latency is part of the processing: the request counts as active while it waits.
 		if (match.kind !== 'route') {
-			core.stats.requests.unknown++;
-			if (o.latencyMs > 0) await sleep(o.latencyMs);
+			await waitLatency(othersActive);
 			if (match.kind === 'method') {
 				send(
 					res,
@@ -123,21 +219,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 			return;
 		}
 		const { route, params } = match;
-		const name: RouteName = route.name;
-		core.stats.requests[name]++;
+		const routeName = name as RouteName;
 
-		const length = Number(req.headers['content-length'] ?? 0);
-		if (o.maxUploadBytes !== undefined && length > o.maxUploadBytes) {
-			send(res, nginxReply(413, { connection: 'close' }));
-			return;
-		}
-
-		const fault = core.faults.decide(name);
+		const fault = core.faults.decide(routeName);
 		if (fault) {
-			core.stats.faults[name]++;
-			note(fault);
+			core.stats.faults[routeName]++;
+			seen.fault = fault;
 		}
-		if (o.latencyMs > 0) await sleep(o.latencyMs);
+		await waitLatency(othersActive);
 
 		if (fault) {
 			const reply = faultReply(fault);
@@ -176,7 +265,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		else send(res, reply);
 	}
 
-	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+	async function handle(
+		req: IncomingMessage,
+		res: ServerResponse,
+		expectsContinue = false,
+	): Promise<void> {
 		const started = performance.now();
 		const method = req.method ?? 'GET';
 		let url: URL;
@@ -187,20 +280,29 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		}
 		// As nginx (merge_slashes): "//" counts as "/".
 		const pathname = url.pathname.replace(/\/{2,}/g, '/');
-		let fault: FaultKind | undefined;
+		const seen: Seen = { expectsContinue, refused: false };
+		let continued = false;
+		// `Expect: 100-continue`: the body is invited only once the request is let through.
+		const proceed = (): void => {
+			if (!expectsContinue || continued || res.headersSent || res.destroyed) return;
+			continued = true;
+			res.writeContinue();
+		};
 		res.once('close', () => {
 			const log = o.log;
 			if (!log) return;
 			const outcome = res.headersSent ? String(res.statusCode) : hung.has(res) ? 'hang' : 'reset';
 			const ms = Math.round(performance.now() - started);
+			const tags = `${seen.fault ? ` fault=${seen.fault}` : ''}${seen.refused ? ' busy' : ''}`;
 			try {
-				log(`${method} ${pathname} ${outcome} ${ms}ms${fault ? ` fault=${fault}` : ''}`);
+				log(`${method} ${pathname} ${outcome} ${ms}ms${tags}`);
 			} catch {
 				// A failing log callback must not break the server.
 			}
 		});
 		try {
 			if (pathname === CONTROL_PREFIX || pathname.startsWith(`${CONTROL_PREFIX}/`)) {
+				proceed();
 				const reply = await handleControl(core, req, url);
 				core.statsFile.flush();
 				writeReply(res, reply);
@@ -210,15 +312,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 			if (prefix !== '' && pathname !== prefix && !pathname.startsWith(`${prefix}/`)) {
 				// A host without the API prefix: the web server's own 404 page.
 				core.stats.requests.unknown++;
+				proceed();
 				send(res, nginxReply(404));
 				return;
 			}
 			let path = pathname.slice(prefix.length);
 			if (path.length > 1) path = path.replace(/\/+$/, '');
 			if (path === '') path = '/';
-			await handleApi(req, res, url, path, (f) => {
-				fault = f;
-			});
+			await handleApi(req, res, url, path, seen, proceed);
 		} catch (error) {
 			if (!res.headersSent && !res.destroyed) {
 				send(res, errorReply(500, `Sandbox error: ${(error as Error).message}`));
@@ -230,11 +331,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		void handle(req, res);
 	});
 	// `Expect: 100-continue` (curl sends it for large bodies): a body over the proxy limit gets its
-	// 413 at once, as from nginx, instead of an invitation to send it.
+	// 413 at once, as from nginx, instead of an invitation to send it; a request past
+	// maxActiveRequests its 419.
+	// A request refused at once (413, 419) gets no 100 Continue: handle() sends it when it lets the
+	// request through.
 	server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-		const length = Number(req.headers['content-length'] ?? 0);
-		if (o.maxUploadBytes === undefined || !(length > o.maxUploadBytes)) res.writeContinue();
-		void handle(req, res);
+		void handle(req, res, true);
 	});
 	try {
 		await listen(server, o.port, o.host);
@@ -260,7 +362,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 			}
 			core.faults.failNext(route, kind, count);
 		},
-		stats: () => copyStats(core.stats),
+		stats: () => core.statsSnapshot(),
 		resetStats: () => core.resetStats(),
 		tasks: () => core.tasks.records(),
 		uploads: () => core.storage.records(),
@@ -277,6 +379,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 			closing ??= (async () => {
 				core.statsFile.stop();
 				for (const res of hung) res.destroy();
+				for (const end of [...waiting.values()]) end();
 				await new Promise<void>((resolve) => {
 					server.close(() => resolve());
 					server.closeAllConnections();

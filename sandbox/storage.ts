@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,22 +53,33 @@ export class FileStorage {
 		return this.files.get(this.key(scope, name));
 	}
 
+	/** A name no file of the scope has: `u<6 hex>_<name>` (renameUploads). */
+	freshName(scope: StorageScope, name: string): string {
+		for (;;) {
+			const candidate = `u${randomBytes(3).toString('hex')}_${name}`;
+			if (!this.find(scope, candidate)) return candidate;
+		}
+	}
+
 	/**
-	 * Moves a fully received upload into place (replacing a file of the same name). Synchronous,
-	 * so that checking for an existing name and storing cannot interleave with another upload.
+	 * Moves a fully received upload into place as `fileId` (replacing a file of that name).
+	 * Synchronous, so that checking for an existing name and storing cannot interleave with
+	 * another upload.
 	 */
 	commit(
 		scope: StorageScope,
-		name: string,
+		fileId: string,
+		sentName: string,
 		incomingPath: string,
 		size: number,
 		sha256: string,
 	): StoredFile {
-		const key = this.key(scope, name);
+		const key = this.key(scope, fileId);
 		const path = join(this.filesDir, createHash('sha256').update(key).digest('hex'));
 		renameSync(incomingPath, path);
 		const record: UploadRecord = {
-			fileId: name,
+			fileId,
+			sentName,
 			owner: scope.owner,
 			size,
 			sha256,

@@ -77,6 +77,18 @@ export interface SandboxOptions {
 	tokenLifetimeMs?: number;
 	refreshTokenLifetimeMs?: number;
 	latencyMs?: number;
+	/**
+	 * Extra latency per API request already being processed when a request starts (default 0): an
+	 * answer slows down as the load grows. Added to latencyMs, spent inside the active window.
+	 */
+	latencyPerActiveRequestMs?: number;
+	/**
+	 * As EverGIS's maximumActiveRequests (default 20, server-wide, all users): an API request that
+	 * arrives while this many are being processed is answered 419 at once. 0 = no limit.
+	 */
+	maxActiveRequests?: number;
+	/** Store an upload `<name>` as `u<6 hex>_<name>` and answer that as its fileId (default false). */
+	renameUploads?: boolean;
 	taskDurationMs?: number | null;
 	/** null (or leaving it out) = no timeout. */
 	taskTimeoutMs?: number | null;
@@ -100,6 +112,9 @@ export interface ResolvedOptions {
 	tokenLifetimeMs: number;
 	refreshTokenLifetimeMs: number;
 	latencyMs: number;
+	latencyPerActiveRequestMs: number;
+	maxActiveRequests: number;
+	renameUploads: boolean;
 	taskDurationMs: number | null;
 	taskTimeoutMs: number | undefined;
 	filesTiedToSession: boolean;
@@ -169,7 +184,10 @@ export interface TaskRecord {
 }
 
 export interface UploadRecord {
+	/** The name the file is stored and answered under (the sent name unless renameUploads). */
 	fileId: string;
+	/** The file name as sent (after removing any path). */
+	sentName: string;
 	owner: string;
 	size: number;
 	sha256: string;
@@ -203,12 +221,41 @@ export interface CatalogRecord {
 
 export type StatsRouteName = RouteName | 'unknown';
 
+/**
+ * How the load looked, time-weighted, from the last reset (or the start) to the last change of the
+ * number of active requests (so that the same state gives the same figures, in the stats file too).
+ */
+export interface LoadStats {
+	/** Milliseconds covered by the figures below. */
+	observedMs: number;
+	/** msByActive[n]: milliseconds during which exactly n API requests were being processed. */
+	msByActive: number[];
+	/** Milliseconds with maxActiveRequests (the one in force then, if not 0) requests active. */
+	msAtLimit: number;
+	/** msAtLimit / observedMs (0 when nothing was observed). */
+	shareAtLimit: number;
+	/** The time-weighted mean number of active requests. */
+	meanActiveRequests: number;
+}
+
 export interface SandboxStats {
+	/** Every API request that arrived (refused ones and faults included), per route. */
 	requests: Record<StatsRouteName, number>;
 	faults: Record<RouteName, number>;
 	logins: number;
 	uploadsStored: number;
 	tasksCreated: number;
+	/** Answers by HTTP status (API and nginx answers; connections dropped or hung are not answers). */
+	answers: Record<string, number>;
+	/** Requests answered 419 because maxActiveRequests were active, per route (not injected 419s). */
+	refused: Record<StatsRouteName, number>;
+	/** The sum of `refused`. */
+	refusedTotal: number;
+	/** API requests being processed now. */
+	activeRequests: number;
+	/** The most API requests processed at once since the last reset. */
+	peakActiveRequests: number;
+	load: LoadStats;
 }
 
 export interface Sandbox {

@@ -10,7 +10,8 @@ import { sanitizeFileName, type FileStorage, type StorageScope, type StoredFile 
 
 // POST /upload/file: a multipart/form-data body with a file part `file` and a field `rewrite`
 // (before or after the file). The file is streamed to disk as it arrives, hashed on the way;
-// only when the whole body has arrived is it moved into the user's storage (or refused).
+// only when the whole body has arrived is it moved into the user's storage (or refused). With
+// `rename` (renameUploads) it is stored and answered as `u<6 hex>_<name>`, as a server may do.
 
 export type UploadOutcome = { reply: Reply; stored?: StoredFile };
 
@@ -30,6 +31,7 @@ export function receiveUpload(
 	scope: StorageScope,
 	storage: FileStorage,
 	maxBytes: number | undefined,
+	rename = false,
 ): Promise<UploadOutcome> {
 	return new Promise<UploadOutcome>((resolve) => {
 		let parser: busboy.Busboy;
@@ -153,7 +155,9 @@ export function receiveUpload(
 					return;
 				}
 				if (done) return;
-				if (storage.find(scope, file.name) && !isTrue(rewrite)) {
+				// renameUploads: every store gets a new name, so nothing is ever replaced.
+				const fileId = rename ? storage.freshName(scope, file.name) : file.name;
+				if (storage.find(scope, fileId) && !isTrue(rewrite)) {
 					cleanup();
 					finish({
 						reply: errorReply(
@@ -163,7 +167,14 @@ export function receiveUpload(
 					});
 					return;
 				}
-				const stored = storage.commit(scope, file.name, file.incoming, meta.size, meta.sha256);
+				const stored = storage.commit(
+					scope,
+					fileId,
+					file.name,
+					file.incoming,
+					meta.size,
+					meta.sha256,
+				);
 				finish({
 					reply: {
 						status: 200,

@@ -9,6 +9,7 @@ async function upload(ctx: RouteContext): Promise<Reply> {
 		core.scope(ctx.user),
 		core.storage,
 		core.options.maxUploadBytes,
+		core.options.renameUploads,
 	);
 	if (outcome.stored) {
 		core.stats.uploadsStored++;

@@ -18,6 +18,9 @@ describe('CLI configuration', () => {
 				EVERGIS_SANDBOX_PORT: '9001',
 				EVERGIS_SANDBOX_TOKEN_LIFETIME_MS: '2000',
 				EVERGIS_SANDBOX_LATENCY_MS: '25',
+				EVERGIS_SANDBOX_LATENCY_PER_ACTIVE_REQUEST_MS: '4',
+				EVERGIS_SANDBOX_MAX_ACTIVE_REQUESTS: '0',
+				EVERGIS_SANDBOX_RENAME_UPLOADS: '1',
 				EVERGIS_SANDBOX_TASK_DURATION_MS: 'null',
 				EVERGIS_SANDBOX_TASK_TIMEOUT_MS: '5000',
 				EVERGIS_SANDBOX_FILES_TIED_TO_SESSION: '1',
@@ -35,6 +38,9 @@ describe('CLI configuration', () => {
 			port: 9001,
 			tokenLifetimeMs: 2000,
 			latencyMs: 25,
+			latencyPerActiveRequestMs: 4,
+			maxActiveRequests: 0,
+			renameUploads: true,
 			taskDurationMs: null,
 			taskTimeoutMs: 5000,
 			filesTiedToSession: true,
@@ -57,6 +63,12 @@ describe('CLI configuration', () => {
 		const bad: Array<[Record<string, string>, string[], RegExp]> = [
 			[{ EVERGIS_SANDBOX_PORT: 'eighty' }, [], /EVERGIS_SANDBOX_PORT must be a number/],
 			[{ EVERGIS_SANDBOX_LATENCY_MS: '-5' }, [], /latencyMs must be a non-negative number/],
+			[
+				{ EVERGIS_SANDBOX_MAX_ACTIVE_REQUESTS: '2.5' },
+				[],
+				/maxActiveRequests must be a non-negative integer/,
+			],
+			[{ EVERGIS_SANDBOX_RENAME_UPLOADS: 'maybe' }, [], /RENAME_UPLOADS must be 1 or 0/],
 			[{ EVERGIS_SANDBOX_FAULTS: '{nope' }, [], /EVERGIS_SANDBOX_FAULTS is not JSON/],
 			[
 				{ EVERGIS_SANDBOX_FAULTS: '{"uplaod":{"rate":1,"kinds":["500"]}}' },
@@ -94,6 +106,7 @@ describe('CLI configuration', () => {
 			expect(lines[0]).toBe(`EverGIS sandbox: ${sb.url}`);
 			expect(lines.join('\n')).toMatch(/user "demo", password "demo-password"/);
 			expect(lines.join('\n')).toMatch(/"latencyMs":5/);
+			expect(lines.join('\n')).toMatch(/"maxActiveRequests":20/);
 		} finally {
 			await sb.close();
 		}

@@ -24,6 +24,7 @@ import {
 function fileOf(name: string, path = join(RASTERS, name)): StoredFile {
 	return {
 		fileId: name,
+		sentName: name,
 		owner: 'demo',
 		size: 0,
 		sha256: '',
