@@ -201,3 +201,105 @@ describe('fail fast: without Continue On Fail the node stops at the first failur
 		expect(items.filter((item) => item.json.status === 'Completed')).toHaveLength(2);
 	});
 });
+
+describe('one request limit per execution, found from the server', () => {
+	afterEach(() => sandbox.setOptions({ maxActiveRequests: 20, renameUploads: false }));
+
+	test('a server that serves 3 requests at once: all 30 items load, with one login; few requests are refused', async () => {
+		sandbox.setOptions({ maxActiveRequests: 3, latencyMs: 20, taskDurationMs: 500 });
+		const result = await engine.run(
+			tilingWorkflow(uploadParameters('demo.landsat_images', { options: fast }), files(30)),
+		);
+		expect(result.error).toBeUndefined();
+		const items = result.output('EverGIS');
+		expect(items.filter((item) => item.json.status === 'Completed')).toHaveLength(30);
+		const stats = sandbox.stats();
+		expect(stats.logins).toBe(1);
+		expect(stats.requests.login).toBe(1);
+		expect(stats.peakActiveRequests).toBeLessThanOrEqual(3);
+		// The node found the limit: it was told "busy" (so it did go past it), and then mostly kept under it.
+		expect(stats.refusedTotal).toBeGreaterThan(0);
+		const sent = Object.values(stats.requests).reduce((sum, n) => sum + n, 0);
+		expect(stats.refusedTotal / sent).toBeLessThan(0.25);
+		console.log(`limit 3, 30 items: ${sent} requests, ${stats.refusedTotal} refused (419)`);
+	});
+
+	test('a server with room: the limit grows past its start (4) to its ceiling (8) while requests succeed', async () => {
+		sandbox.setOptions({ maxActiveRequests: 0, latencyMs: 50, taskDurationMs: 2_000 });
+		const result = await engine.run(
+			tilingWorkflow(uploadParameters('demo.landsat_images', { options: fast }), files(40)),
+		);
+		expect(result.error).toBeUndefined();
+		expect(sandbox.stats().peakActiveRequests).toBe(8);
+	});
+
+	test('the Concurrency option above 8 raises the ceiling', async () => {
+		sandbox.setOptions({ maxActiveRequests: 0, latencyMs: 50, taskDurationMs: 2_000 });
+		const result = await engine.run(
+			tilingWorkflow(
+				uploadParameters('demo.landsat_images', { options: { ...fast, concurrency: 12 } }),
+				files(60),
+			),
+		);
+		expect(result.error).toBeUndefined();
+		expect(sandbox.stats().peakActiveRequests).toBeGreaterThan(8);
+		expect(sandbox.stats().peakActiveRequests).toBeLessThanOrEqual(12);
+	});
+
+	test('answers that slow down sharply as load grows make the node send fewer requests at once', async () => {
+		// Each request already active adds 300 ms to the next one's answer.
+		sandbox.setOptions({
+			maxActiveRequests: 0,
+			latencyMs: 20,
+			latencyPerActiveRequestMs: 300,
+			taskDurationMs: 2_000,
+		});
+		try {
+			const result = await engine.run(
+				tilingWorkflow(uploadParameters('demo.landsat_images', { options: fast }), files(20)),
+			);
+			expect(result.error).toBeUndefined();
+			const { load } = sandbox.stats();
+			console.log(
+				`slowing server: mean active ${load.meanActiveRequests.toFixed(2)}`,
+				load.msByActive,
+			);
+			expect(load.meanActiveRequests).toBeLessThan(4);
+		} finally {
+			sandbox.setOptions({ latencyPerActiveRequestMs: 0 });
+		}
+	});
+});
+
+describe('tasks name the fileId EverGIS answered', () => {
+	afterEach(() => sandbox.setOptions({ renameUploads: false }));
+
+	test('a server that stores uploads under another name: the task names that name, and loads', async () => {
+		sandbox.setOptions({ renameUploads: true });
+		const result = await engine.run(
+			tilingWorkflow(uploadParameters('demo.landsat_images', { options: fast }), files(2)),
+		);
+		expect(result.error).toBeUndefined();
+		const stored = uploads();
+		expect(stored.every((upload) => upload.fileId !== upload.sentName)).toBe(true);
+		const named = tasks().map((task) => (task.body as { files: string[] }).files[0]);
+		expect(named.sort()).toEqual(stored.map((upload) => upload.fileId).sort());
+		for (const item of result.output('EverGIS')) {
+			expect(item.json.status).toBe('Completed');
+			const [file] = item.json.files as Array<{ fileId: string; name: string }>;
+			expect(file.fileId).toMatch(/^u[0-9a-f]{6}_rgb-byte-tenth_[0-9a-f]{12}\.tif$/);
+			expect(file.name).toBe('rgb-byte-tenth.tif');
+		}
+	});
+
+	test('File → Upload returns the answered fileId', async () => {
+		sandbox.setOptions({ renameUploads: true });
+		const result = await engine.run(
+			tilingWorkflow({ resource: 'file', operation: 'upload' }, files(1)),
+		);
+		expect(result.error).toBeUndefined();
+		const [item] = result.output('EverGIS');
+		expect(item.json.fileId).toBe(uploads()[0].fileId);
+		expect(item.json.fileId).not.toBe(uploads()[0].sentName);
+	});
+});
