@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { isConfigurationError } from './host';
+import { configurationOf } from './host';
 
 /**
  * What a failed request tells us, dug out of whatever n8n threw (a NodeApiError around an axios
@@ -60,13 +60,8 @@ export function factsOf(error: unknown): FailureFacts {
 		) {
 			facts.code = link.code;
 		}
-		const configured: unknown = link;
-		if (!facts.configuration && isConfigurationError(configured)) {
-			facts.configuration = {
-				message: configured.message,
-				description: configured.description ?? '',
-			};
-		}
+		const configured = facts.configuration ? undefined : configurationOf(link);
+		if (configured) facts.configuration = configured;
 		const name = typeof link.name === 'string' ? link.name : '';
 		const message = typeof link.message === 'string' ? link.message : '';
 		if (name === 'AbortError' || name === 'CanceledError' || link.code === 'ERR_CANCELED') {
