@@ -29,6 +29,7 @@ interface ErrorLike {
 	httpCode?: unknown;
 	cause?: unknown;
 	response?: { status?: unknown; data?: unknown; body?: unknown; headers?: unknown };
+	context?: { data?: unknown };
 }
 
 function chainOf(error: unknown): ErrorLike[] {
@@ -80,6 +81,10 @@ export function factsOf(error: unknown): FailureFacts {
 			const status = Number(link.httpCode);
 			if (Number.isInteger(status) && status >= 100) {
 				facts.status = status;
+				// n8n 1.x and 2.0 drop the axios error from the NodeApiError (see configurationOf);
+				// its JSON body stays in the NodeApiError's context.data (headers and text bodies do not).
+				const data = link.context?.data;
+				if (data && typeof data === 'object' && !Array.isArray(data)) facts.body = data;
 				break;
 			}
 		}

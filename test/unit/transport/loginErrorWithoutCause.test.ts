@@ -7,7 +7,8 @@
  * NodeApiError keeps of an Error (read from n8n-workflow 1.120.31's dist/cjs/errors): the message
  * (`message`, and in `messages`; a message that contains a Node error code such as EPERM is
  * replaced by n8n's text for it and kept only in `messages`), the description, httpCode null, no
- * tags of the wrapped error. The package must still recognise its own login error there.
+ * tags of the wrapped error; of an axios error, the status as httpCode and a JSON body in
+ * context.data. The package must still recognise its own login error there, and read the body.
  */
 import type { IDataObject, IN8nHttpFullResponse } from 'n8n-workflow';
 import { NodeApiError, UserError } from 'n8n-workflow';
@@ -33,7 +34,7 @@ function answer(
  * (2.x) builds it, then `cause` is made undefined as 1.120.31's class field does. The fields the
  * package reads are checked against what 1.120.31's constructor sets.
  */
-function wrappedLike1x(error: UserError): NodeApiError {
+function wrappedLike1x(error: Error): NodeApiError {
 	const wrappedError = new NodeApiError(NODE, error as never);
 	Object.defineProperty(wrappedError, 'cause', {
 		value: undefined,
@@ -42,10 +43,12 @@ function wrappedLike1x(error: UserError): NodeApiError {
 		configurable: true,
 	});
 	expect(wrappedError.cause).toBeUndefined();
-	expect(wrappedError.description).toBe(error.description);
-	expect(wrappedError.messages).toContain(error.message);
-	expect(wrappedError.httpCode).toBeNull();
-	expect(wrappedError.tags).not.toHaveProperty('evergis');
+	if (error instanceof UserError) {
+		expect(wrappedError.description).toBe(error.description);
+		expect(wrappedError.messages).toContain(error.message);
+		expect(wrappedError.httpCode).toBeNull();
+		expect(wrappedError.tags).not.toHaveProperty('evergis');
+	}
 	return wrappedError;
 }
 
@@ -99,5 +102,32 @@ describe('a login error wrapped by NodeApiError without its cause (n8n 1.x, 2.0)
 			message: "EverGIS rejected the login for 'alice' at https://x/sp (HTTP 403)",
 			description: 'Check Username and Password in the EverGIS API credentials.',
 		});
+	});
+});
+
+describe('a failed request wrapped by NodeApiError without its cause (n8n 1.x, 2.0)', () => {
+	test('the status comes from httpCode and the JSON body from context.data (the server’s words)', () => {
+		const body = { message: "Layer 'demo.no_such_catalog' does not exist", statusCode: 400 };
+		const error = wrappedLike1x(axiosError({ status: 400, data: body }));
+		expect(error.httpCode).toBe('400');
+		expect(error.context.data).toEqual(body);
+		const facts = factsOf(error);
+		expect(facts.status).toBe(400);
+		expect(facts.body).toEqual(body);
+		expect(facts.configuration).toBeUndefined();
+	});
+
+	test('a text body (an HTML page) and the headers are gone: only the status is left', () => {
+		const error = wrappedLike1x(
+			axiosError({
+				status: 503,
+				data: '<html><body>busy</body></html>',
+				headers: { 'content-type': 'text/html', 'retry-after': '7' },
+			}),
+		);
+		const facts = factsOf(error);
+		expect(facts.status).toBe(503);
+		expect(facts.body).toBeUndefined();
+		expect(facts.retryAfterMs).toBeUndefined();
 	});
 });
