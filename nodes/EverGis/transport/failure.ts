@@ -81,7 +81,7 @@ export function factsOf(error: unknown): FailureFacts {
 			const status = Number(link.httpCode);
 			if (Number.isInteger(status) && status >= 100) {
 				facts.status = status;
-				// n8n 1.x and 2.0 drop the axios error from the NodeApiError (see configurationOf);
+				// n8n before 2.34 drops the axios error from the NodeApiError (see configurationOf);
 				// its JSON body stays in the NodeApiError's context.data (headers and text bodies do not).
 				const data = link.context?.data;
 				if (data && typeof data === 'object' && !Array.isArray(data)) facts.body = data;

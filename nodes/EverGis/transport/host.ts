@@ -16,10 +16,10 @@ export function isConfigurationError(error: unknown): error is UserError {
 }
 
 /**
- * n8n wraps an error of the credentials' preAuthentication in a NodeApiError. In the n8n-workflow
- * of n8n 1.x and 2.0 (1.83.0, 1.120.31 and 2.0.1 read; 2.40.1 keeps it) that NodeApiError drops its
- * `cause` (a class field `cause` is set again after the Error constructor, and only a non-Error
- * cause is put back), so the tagged error is lost. It keeps the message (also in `messages`, when n8n rewrote the message because it
+ * n8n wraps an error of the credentials' preAuthentication in a NodeApiError. Before n8n-workflow
+ * 2.34.0 (n8n 1.x up to 2.33) that NodeApiError drops its `cause` (a class field `cause` is set
+ * again after the Error constructor, and only a non-Error cause is put back), so the tagged error
+ * is lost. It keeps the message (also in `messages`, when n8n rewrote the message because it
  * contained an error code) and the description: configuration errors made in this process are
  * remembered by those two, and an error that carries both is recognised as one.
  */

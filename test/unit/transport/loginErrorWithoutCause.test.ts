@@ -1,7 +1,8 @@
 /**
- * n8n 1.x (and 2.0) wrap a failed login of the credentials' preAuthentication the way n8n-core
+ * n8n 1.x to 2.33 wrap a failed login of the credentials' preAuthentication the way n8n-core
  * does in every release, `new NodeApiError(node, error)`, but their n8n-workflow (1.83.0 in n8n
- * 1.85.3, 1.120.31 in 1.123.81, 2.0.1 in 2.0.3) drops the wrapped error from `cause`: its
+ * 1.85.3, 1.120.31 in 1.123.81, 2.0.1 in 2.0.3, ... 2.33.2; 2.34.0 keeps it) drops the wrapped
+ * error from `cause`: its
  * ExecutionBaseError declares `cause;` as a class field, which sets it to undefined again after
  * the Error constructor stored it, and puts it back only when it is not an Error. What such a
  * NodeApiError keeps of an Error (read from n8n-workflow 1.120.31's dist/cjs/errors): the message
@@ -56,7 +57,7 @@ function loginError(response: IN8nHttpFullResponse, username = 'alice'): UserErr
 	return thrownBy(() => tokenFromLoginAnswer(response, HOST, username)) as UserError;
 }
 
-describe('a login error wrapped by NodeApiError without its cause (n8n 1.x, 2.0)', () => {
+describe('a login error wrapped by NodeApiError without its cause (n8n 1.x to 2.33)', () => {
 	test('a wrong password: the login message, not a connection failure', () => {
 		const error = wrappedLike1x(loginError(answer(401, { message: 'Invalid credentials' })));
 		expect(error.message).toBe("EverGIS rejected the login for 'alice' at https://x/sp (HTTP 401)");
@@ -105,7 +106,7 @@ describe('a login error wrapped by NodeApiError without its cause (n8n 1.x, 2.0)
 	});
 });
 
-describe('a failed request wrapped by NodeApiError without its cause (n8n 1.x, 2.0)', () => {
+describe('a failed request wrapped by NodeApiError without its cause (n8n 1.x to 2.33)', () => {
 	test('the status comes from httpCode and the JSON body from context.data (the server’s words)', () => {
 		const body = { message: "Layer 'demo.no_such_catalog' does not exist", statusCode: 400 };
 		const error = wrappedLike1x(axiosError({ status: 400, data: body }));
