@@ -3,9 +3,11 @@ module.exports = {
 	testEnvironment: 'node',
 	roots: ['<rootDir>/test'],
 	testMatch: ['**/*.test.ts'],
-	// The end-to-end, queue-mode and real-n8n harness suites run a real n8n; they have their own commands.
+	// The end-to-end, queue-mode, compatibility and real-n8n harness suites run a real n8n; they have
+	// their own commands.
 	testPathIgnorePatterns: [
 		'/node_modules/',
+		'<rootDir>/test/compat/',
 		'<rootDir>/test/e2e/',
 		'<rootDir>/test/queue/',
 		'<rootDir>/test/real-n8n/',

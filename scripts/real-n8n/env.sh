@@ -1,13 +1,14 @@
 # Source this (bash) after scripts/real-n8n/install.sh to use the installed n8n by hand:
 #
-#   source scripts/real-n8n/env.sh
-#   n8n --version            # n8n 2.40.7 on Node 24 (node on PATH is Node 24 too)
+#   source scripts/real-n8n/env.sh            # n8n 2.40.7
+#   source scripts/real-n8n/env.sh 1.123.81   # or another release (see install.sh)
+#   n8n --version            # 2.40.7 on Node 24 (node on PATH is that Node too)
 #
 # It runs install.sh (seconds when the install is finished; the whole install otherwise), exports the
-# EVERGIS_N8N_* variables install.sh prints, puts Node 24 first on PATH and defines `n8n` as a shell
+# EVERGIS_N8N_* variables install.sh prints, puts its Node first on PATH and defines `n8n` as a shell
 # function. Give n8n a throwaway N8N_USER_FOLDER: by default it works in ~/.n8n.
 _evergis_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-_evergis_vars="$(bash "${_evergis_here}/install.sh" | grep '^EVERGIS_N8N_')" || {
+_evergis_vars="$(bash "${_evergis_here}/install.sh" ${1:+"$1"} | grep '^EVERGIS_N8N_')" || {
 	echo "scripts/real-n8n/env.sh: run scripts/real-n8n/install.sh first (it failed or is not finished)" >&2
 	unset _evergis_here _evergis_vars
 	return 1

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -52,7 +52,7 @@ export function newN8nId(): string {
 let fileCounter = 0;
 
 /**
- * Runs an n8n CLI command (`n8n <args>`) on Node 24 with the folder's environment and ports of its
+ * Runs an n8n CLI command (`n8n <args>`) on the folder's Node (24 for 2.x) with its environment and ports of its
  * own (every n8n command that runs workflows starts a task broker, whose default port would clash).
  */
 export async function runN8n(
@@ -85,7 +85,8 @@ function writeImportFile(folder: UserFolder, kind: string, content: unknown): st
 }
 
 /**
- * `n8n import:workflow --input=<file>`. Workflows without an id get one; returns the ids in order.
+ * `n8n import:workflow --input=<file>`. Workflows without an id (or versionId) get one; returns the
+ * ids in order.
  * Imported workflows are not active: publish them with publishWorkflow() before `n8n start`.
  */
 export async function importWorkflow(
@@ -96,6 +97,8 @@ export async function importWorkflow(
 	const list = (Array.isArray(workflow) ? workflow : [workflow]).map((wf) => ({
 		...wf,
 		id: wf.id ?? newN8nId(),
+		// n8n 2.0 does not make one up on import (NOT NULL constraint failed: workflow_entity.versionId).
+		versionId: wf.versionId ?? randomUUID(),
 		active: wf.active ?? false,
 		settings: wf.settings ?? {},
 	}));
@@ -124,14 +127,21 @@ export async function importCredentials(
 }
 
 /**
- * `n8n publish:workflow --id=<id>` (n8n 2.x's way to activate a workflow from the CLI). n8n reads it
- * at start: publish before startN8n(), or restart n8n.
+ * Activates a workflow from the CLI: `n8n publish:workflow --id=<id>` in n8n 2.x, `n8n
+ * update:workflow --id=<id> --active=true` in 1.x (which has no publish). n8n reads it at start:
+ * publish before startN8n(), or restart n8n.
  */
 export async function publishWorkflow(
 	folder: UserFolder,
 	id: string,
 	options: RunN8nOptions & { versionId?: string } = {},
 ): Promise<void> {
+	if (folder.install.major < 2) {
+		await logStep(`n8n update:workflow ${id} --active=true`, () =>
+			runN8n(folder, ['update:workflow', `--id=${id}`, '--active=true'], options),
+		);
+		return;
+	}
 	const args = ['publish:workflow', `--id=${id}`];
 	if (options.versionId) args.push(`--versionId=${options.versionId}`);
 	await logStep(`n8n publish:workflow ${id}`, () => runN8n(folder, args, options));
@@ -189,8 +199,9 @@ function isExecutionRun(value: unknown): value is ExecutionRun {
  * Runs a workflow once with `n8n execute --id <id> --rawOutput` and returns the run data n8n printed.
  * n8n prints it through its logger, so the command runs with N8N_LOG_LEVEL=info and
  * N8N_LOG_FORMAT=json: every stdout line is then one JSON object whose `message` holds the text, and
- * the run data is the message that parses to an object with `data.resultData`. A workflow that fails
- * also prints its run data (and n8n exits non-zero): the result then has `error` set; this function
+ * the run data is the message that parses to an object with `data.resultData` (n8n 1.85 prints it
+ * as plain JSON over several lines instead). A workflow that fails also prints its run data (and
+ * n8n exits non-zero): the result then has `error` set; this function
  * rejects only when no run data was printed at all.
  */
 export async function executeWorkflow(
@@ -223,6 +234,8 @@ export async function executeWorkflow(
 			// a message that only looks like JSON
 		}
 	}
+	// n8n 1.85 prints the run data itself, as JSON over several lines, instead of through its logger.
+	run ??= runFromPlainOutput(result.stdout);
 	if (!run) {
 		throw new Error(
 			`n8n execute --id=${id} printed no run data (exit ${JSON.stringify(result.exit)}); output:\n` +
@@ -236,6 +249,21 @@ export async function executeWorkflow(
 		exit: result.exit,
 		lines: result.lines,
 	};
+}
+
+/** The run data as a JSON document over several lines of stdout (from a line that is just `{`). */
+function runFromPlainOutput(stdout: string[]): ExecutionRun | undefined {
+	const last = stdout.map((line) => line.trimEnd()).lastIndexOf('}');
+	for (let start = 0; start < last; start++) {
+		if (stdout[start].trimEnd() !== '{') continue;
+		try {
+			const parsed: unknown = JSON.parse(stdout.slice(start, last + 1).join('\n'));
+			if (isExecutionRun(parsed)) return parsed;
+		} catch {
+			// not a JSON document from here
+		}
+	}
+	return undefined;
 }
 
 /** The JSON of the items a node put out: `nodeItems(runData, 'Echo')` is run 0, output 0. */

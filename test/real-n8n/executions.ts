@@ -32,7 +32,7 @@ export interface ListExecutionsOptions {
 
 /**
  * n8n's own execution records, read from its database (SQLite in the user folder, or the folder's
- * PostgreSQL) by scripts/real-n8n/query-executions.js, run on Node 24 with the n8n install's drivers.
+ * PostgreSQL) by scripts/real-n8n/query-executions.js, run on the Node that runs n8n with its drivers.
  * Works while n8n runs (SQLite is read in WAL mode) and after it stopped.
  */
 export async function listExecutions(

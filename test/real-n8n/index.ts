@@ -1,5 +1,6 @@
 /**
- * Drives a real n8n 2.x (installed by scripts/real-n8n/install.sh, run on Node 24) with community
+ * Drives a real n8n (2.40.7 by default, or another release; installed by scripts/real-n8n/install.sh,
+ * run on Node 24 for 2.x and the system Node 20 for 1.x) with community
  * packages loaded from their tarballs. See scripts/real-n8n/README.md.
  */
 export {

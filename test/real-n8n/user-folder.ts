@@ -25,6 +25,8 @@ export interface RedisConnection {
 }
 
 export interface UserFolderOptions {
+	/** The n8n release to run (installed with install.sh when needed); default N8N_VERSION (2.40.7). */
+	n8nVersion?: string;
 	/** Community package tarballs to install into `<userFolder>/.n8n/nodes` (as n8n's docs describe). */
 	tarballs?: string[];
 	/** Where the throwaway folder goes; default: the OS temp folder. */
@@ -83,7 +85,7 @@ export function baseEnv(install: N8nInstall, folder: Omit<UserFolder, 'env' | 'c
 		if (value !== undefined) env[key] = value;
 	}
 	Object.assign(env, {
-		// Node 24 first: n8n starts its task runner with the node it runs on, and npm/node-gyp if any.
+		// n8n's Node first: n8n starts its task runner with the node it runs on, and npm/node-gyp if any.
 		PATH: `${install.nodeBinDir}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
 		NODE_ENV: 'production',
 		TZ: 'UTC',
@@ -110,7 +112,6 @@ export function baseEnv(install: N8nInstall, folder: Omit<UserFolder, 'env' | 'c
 		N8N_TEMPLATES_ENABLED: 'false',
 		N8N_PERSONALIZATION_ENABLED: 'false',
 		N8N_HIRING_BANNER_ENABLED: 'false',
-		N8N_DISABLED_MODULES: 'mcp-registry',
 		// Requests to the local sandbox on 127.0.0.1 must not be blocked.
 		N8N_SSRF_PROTECTION_ENABLED: 'false',
 		// Community packages installed by hand; say so explicitly to silence a deprecation notice.
@@ -125,6 +126,16 @@ export function baseEnv(install: N8nInstall, folder: Omit<UserFolder, 'env' | 'c
 		EXECUTIONS_DATA_SAVE_MANUAL_EXECUTIONS: 'true',
 		N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '10',
 	});
+	// The MCP registry module fetches a list from n8n's servers at start and logs a stack trace when
+	// it cannot; releases without it refuse to start when asked to disable an unknown module.
+	if (existsSync(join(install.app, 'node_modules', 'n8n', 'dist', 'modules', 'mcp-registry'))) {
+		env.N8N_DISABLED_MODULES = 'mcp-registry';
+	}
+	if (install.major < 2) {
+		// n8n 1.123.x evaluates expressions in isolated-vm by default, which is not built for the
+		// system's Node 20 here; the legacy engine (deprecated, the default of older 1.x) runs them.
+		env.N8N_EXPRESSION_ENGINE = 'legacy';
+	}
 	if (o.postgres) {
 		Object.assign(env, {
 			DB_TYPE: 'postgresdb',
@@ -154,7 +165,7 @@ export function baseEnv(install: N8nInstall, folder: Omit<UserFolder, 'env' | 'c
  * does not pull n8n-workflow in as a peer: n8n lends its own to the packages it loads).
  */
 export async function createUserFolder(options: UserFolderOptions = {}): Promise<UserFolder> {
-	const install = await ensureN8nInstalled();
+	const install = await ensureN8nInstalled(options.n8nVersion);
 	const parent = options.parentDir ?? tmpdir();
 	mkdirSync(parent, { recursive: true });
 	const root = mkdtempSync(join(parent, 'evergis-n8n-'));

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { isConfigurationError } from './host';
+import { configurationOf } from './host';
 
 /**
  * What a failed request tells us, dug out of whatever n8n threw (a NodeApiError around an axios
@@ -29,6 +29,7 @@ interface ErrorLike {
 	httpCode?: unknown;
 	cause?: unknown;
 	response?: { status?: unknown; data?: unknown; body?: unknown; headers?: unknown };
+	context?: { data?: unknown };
 }
 
 function chainOf(error: unknown): ErrorLike[] {
@@ -60,13 +61,8 @@ export function factsOf(error: unknown): FailureFacts {
 		) {
 			facts.code = link.code;
 		}
-		const configured: unknown = link;
-		if (!facts.configuration && isConfigurationError(configured)) {
-			facts.configuration = {
-				message: configured.message,
-				description: configured.description ?? '',
-			};
-		}
+		const configured = facts.configuration ? undefined : configurationOf(link);
+		if (configured) facts.configuration = configured;
 		const name = typeof link.name === 'string' ? link.name : '';
 		const message = typeof link.message === 'string' ? link.message : '';
 		if (
@@ -90,6 +86,10 @@ export function factsOf(error: unknown): FailureFacts {
 			const status = Number(link.httpCode);
 			if (Number.isInteger(status) && status >= 100) {
 				facts.status = status;
+				// n8n before 2.34 drops the axios error from the NodeApiError (see configurationOf);
+				// its JSON body stays in the NodeApiError's context.data (headers and text bodies do not).
+				const data = link.context?.data;
+				if (data && typeof data === 'object' && !Array.isArray(data)) facts.body = data;
 				break;
 			}
 		}

@@ -7,11 +7,46 @@ const CONFIGURATION = 'configuration';
  * tagged so that a request that fails because of it reports it as it is, not as a network fault.
  */
 export function configurationError(message: string, description: string): UserError {
+	remember(message, description);
 	return new UserError(message, { description, tags: { evergis: CONFIGURATION } });
 }
 
 export function isConfigurationError(error: unknown): error is UserError {
 	return error instanceof UserError && error.tags?.evergis === CONFIGURATION;
+}
+
+/**
+ * n8n wraps an error of the credentials' preAuthentication in a NodeApiError. Before n8n-workflow
+ * 2.34.0 (n8n 1.x up to 2.33) that NodeApiError drops its `cause` (a class field `cause` is set
+ * again after the Error constructor, and only a non-Error cause is put back), so the tagged error
+ * is lost. It keeps the message (also in `messages`, when n8n rewrote the message because it
+ * contained an error code) and the description: configuration errors made in this process are
+ * remembered by those two, and an error that carries both is recognised as one.
+ */
+const remembered = new Map<string, string>();
+const REMEMBERED_MAX = 200;
+
+function remember(message: string, description: string): void {
+	remembered.delete(message);
+	remembered.set(message, description);
+	if (remembered.size > REMEMBERED_MAX) remembered.delete(remembered.keys().next().value!);
+}
+
+/** The message and description of a configuration error, also when n8n wrapped it without its cause. */
+export function configurationOf(
+	error: unknown,
+): { message: string; description: string } | undefined {
+	if (isConfigurationError(error)) {
+		return { message: error.message, description: error.description ?? '' };
+	}
+	if (!(error instanceof Error)) return undefined;
+	const { description, messages } = error as Error & { description?: unknown; messages?: unknown };
+	if (typeof description !== 'string') return undefined;
+	const candidates = [error.message, ...(Array.isArray(messages) ? messages : [])];
+	const message = candidates.find(
+		(candidate) => typeof candidate === 'string' && remembered.get(candidate) === description,
+	) as string | undefined;
+	return message === undefined ? undefined : { message, description };
 }
 
 /**
