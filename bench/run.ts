@@ -45,7 +45,8 @@ const DEFAULTS = {
 	speedRounds: 5,
 	sequentialRuns: 10,
 	sections: 'upload,batch,requests,realUpload',
-	realRounds: 3,
+	realRounds: 5,
+	realOtherRounds: 3,
 	realEntrants: 'evergis,httpRequest,probeRaw,probeRawDetach,evergisOldScavenger',
 	realOtherEntrants: 'evergis',
 	realReleases: 'all',
@@ -62,6 +63,7 @@ const settings = {
 	sequentialRuns: envNumber('BENCH_SEQUENTIAL_RUNS', DEFAULTS.sequentialRuns),
 	sections: process.env.BENCH_SECTIONS ?? DEFAULTS.sections,
 	realRounds: envNumber('BENCH_REAL_ROUNDS', DEFAULTS.realRounds),
+	realOtherRounds: envNumber('BENCH_REAL_OTHER_ROUNDS', DEFAULTS.realOtherRounds),
 	realEntrants: process.env.BENCH_REAL_ENTRANTS ?? DEFAULTS.realEntrants,
 	realOtherEntrants: process.env.BENCH_REAL_OTHER_ENTRANTS ?? DEFAULTS.realOtherEntrants,
 	realReleases: process.env.BENCH_REAL_RELEASES ?? DEFAULTS.realReleases,
@@ -634,8 +636,9 @@ async function realUploadSection(rows: Row[], notes: string[]): Promise<void> {
 	const failures: string[] = [];
 	try {
 		for (const release of wanted) {
+			const main = release.version === N8N_VERSION;
 			const entrants = entrantList(
-				release.version === N8N_VERSION ? settings.realEntrants : settings.realOtherEntrants,
+				main ? settings.realEntrants : settings.realOtherEntrants,
 			).filter((e) => e !== 'evergisOldScavenger' || Number(release.node.split('.')[0]) >= 24);
 			let setup: RealN8nSetup | undefined;
 			try {
@@ -649,7 +652,8 @@ async function realUploadSection(rows: Row[], notes: string[]): Promise<void> {
 					entrants,
 				});
 				const rounds: RealRound[] = [];
-				for (let round = 0; round < settings.realRounds; round++) {
+				const count = main ? settings.realRounds : settings.realOtherRounds;
+				for (let round = 0; round < count; round++) {
 					const curlFirst = round % 2 === 0;
 					const order: Array<Entrant | 'curl'> = curlFirst
 						? ['curl', ...entrants]
@@ -669,7 +673,7 @@ async function realUploadSection(rows: Row[], notes: string[]): Promise<void> {
 						r.runs[entrant] = run;
 					}
 					log(
-						`  n8n ${release.version} round ${round + 1}/${settings.realRounds}: ` +
+						`  n8n ${release.version} round ${round + 1}/${count}: ` +
 							order
 								.map((e) => {
 									const run = e === 'curl' ? undefined : r.runs[e];
@@ -832,8 +836,9 @@ and a repeated figure is shown as median [min–max] (${settings.repeats} runs u
   in every n8n release installed in \`~/.cache/n8n-nodes-evergis\` (${N8N_VERSION} as the e2e suite
   installs it; others when the compatibility work has installed them), the sandbox in its own
   process. A round runs curl and each uploader once, curl first in odd rounds and last in even
-  ones (${settings.realRounds} rounds). The figure is the sandbox's own time of each upload request, from its
-  arrival to the file being stored: n8n's start-up and the Read/Write node are outside it. The
+  ones (${settings.realRounds} rounds in ${N8N_VERSION}, ${settings.realOtherRounds} in the others). The figure is
+  the sandbox's own time of each upload request, from its arrival to the file being stored: n8n's
+  start-up and the Read/Write node are outside it. The
   uploaders: the EverGIS node (File → Upload); n8n's HTTP Request node (multipart, the binary as a
   form field); a bench-only package (bench/probePackage.ts) whose node writes the multipart body
   itself with \`node:http\` around \`getBinaryStream\` (no axios, no request helper), plain and
