@@ -861,8 +861,9 @@ this, whatever sends the bytes: the bench-only node that writes to the socket it
 Only releasing each chunk once the socket has written it avoids it, and a community node cannot
 know when that is (its HTTP goes through n8n's request helper; it may not import \`node:http\`;
 releasing a chunk any earlier would free memory the socket may still be sending from). With Node
-22's limit the same EverGIS node uploads at curl's speed (part 5). n8n 1.x on Node 20 can fall
-into the same pattern in some runs and not in others (part 5's notes give its full collections).
+22's limit the same EverGIS node uploads at curl's speed (part 5). n8n 1.x on Node 20 (V8 11.3)
+mostly frees them with scavenges, but earlier runs of this part caught it in the same pattern
+now and then (14 to 29 full collections during one upload, 1.8× to 3.3× curl's time).
 Operators who move big files with n8n 2.x can start n8n's Node with that flag:
 \`node --scavenger-max-new-space-capacity-mb=8 …/bin/n8n start\`.
 
