@@ -15,7 +15,10 @@ export interface UploadSource {
 /**
  * Chunks read from n8n's binary store for an upload. Node's default 64 KiB chunks made a 1 GiB
  * upload up to 1.7× slower than curl on two cores; 256 KiB chunks keep it level with curl while
- * the process holds only a few MiB more (docs/BENCHMARKS.md).
+ * the process holds only a few MiB more (docs/BENCHMARKS.md, n8n's engine on Node 20). Inside n8n
+ * 2.x on Node 24 the upload is slower whatever the chunk size: Node 24 frees every chunk n8n's
+ * binary stream reads with full GCs of n8n's heap, a cost of n8n's own that a community node cannot
+ * avoid (BENCHMARKS.md, part 5).
  */
 export const UPLOAD_CHUNK_BYTES = 256 * 1024;
 
