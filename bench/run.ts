@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { concurrencyOption } from '../nodes/EverGis/actions/common/descriptions';
 import { REQUEST_LIMIT } from '../nodes/EverGis/transport/requestLimit';
 import type { SandboxStats } from '../sandbox';
+import { alreadyLoadedSection } from './alreadyLoaded';
 import type { ChildOutcome, RssReport, ScenarioOptions } from './measure';
 import { SAMPLE_EVERY_MS, flushDisks, machine, runScenario, spread, timed } from './measure';
 import type { RunSummary, Scenario, TriggerPoll, UploadMode } from './protocol';
@@ -39,7 +40,7 @@ const DEFAULTS = {
 	sweepRepeats: 3,
 	speedRounds: 5,
 	sequentialRuns: 10,
-	sections: 'upload,batch,requests',
+	sections: 'upload,batch,requests,loaded',
 };
 
 const settings = {
@@ -629,6 +630,18 @@ async function main(): Promise<void> {
 	try {
 		if (sections.has('upload')) await uploadSection(rows, notes);
 		if (sections.has('batch') || sections.has('requests')) await batchSection(rows, notes);
+		if (sections.has('loaded')) {
+			const { repeats, uploadMiB } = settings;
+			await alreadyLoadedSection(rows, notes, {
+				tmp,
+				buildRoot: BUILD_ROOT,
+				repo: REPO,
+				repeats,
+				uploadMiB,
+				log,
+				scenario,
+			});
+		}
 	} finally {
 		cleanup();
 	}
