@@ -127,7 +127,6 @@ export interface FileIdentity {
 
 interface ItemIdentities {
 	settings: Settings;
-	serviceName: string;
 	/** By binary property (unique within the item). */
 	files: Map<string, FileIdentity>;
 }
@@ -277,9 +276,15 @@ async function lookUp(context: IExecuteFunctions, describe: DescribeItem): Promi
 		},
 		() => isStopped(context),
 	);
+	inputs.forEach((_input, itemIndex) => {
+		if (items[itemIndex] === undefined && skipsAlreadyLoaded(context, itemIndex)) {
+			items[itemIndex] = new Error('The execution stopped before the item was looked up');
+		}
+	});
 	const identified = items.filter(
 		(item): item is ItemIdentities => item !== undefined && !(item instanceof Error),
 	);
+	if (identified.length === 0) return { items, remembered: new Set() };
 	const keysOf = (item: ItemIdentities) => [...item.files.values()].map((file) => file.key);
 	const keys = unique(identified.flatMap(keysOf));
 	const forgetAll = identified.some((item) => item.settings.forget === 'all');
@@ -317,7 +322,7 @@ async function lookUp(context: IExecuteFunctions, describe: DescribeItem): Promi
 		});
 	}
 	const toRecord = keys.length - remembered.size;
-	if (identified.length > 0 && count + toRecord > maxEntries) {
+	if (count + toRecord > maxEntries) {
 		context.addExecutionHints({
 			message:
 				`Remember at Most is ${maxEntries}, and the node remembers ${count} loaded files with up to ${toRecord} more to come: ` +
@@ -374,7 +379,7 @@ async function identifyItem(
 			await identify(context, file, settings.matchBy, host, serviceName),
 		);
 	}
-	return { settings, serviceName, files: identities };
+	return { settings, files: identities };
 }
 
 function settingsOf(context: IExecuteFunctions, itemIndex: number): Settings {
