@@ -389,6 +389,35 @@ describe('Skip Files Already Loaded', () => {
 		expect(next.error).toBeUndefined();
 	});
 
+	test('a task the node stops waiting for (its Timeout ran out) leaves its file not remembered', async () => {
+		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
+		sandbox.setOptions({ taskDurationMs: 10_000 });
+		const result = await engine.run(loadFiles([a], { options: { timeout: 1 } }));
+		expect(summary(result)).toEqual([['error', 'a.tif']]);
+		expect(out(result)[0].json.error).toMatch(/did not finish within 1 s/);
+		expect(remembered()).toBe(0);
+	});
+
+	test('a canceled execution leaves the files it was loading not remembered', async () => {
+		const files = ['a', 'b'].map((name, i) =>
+			rasterFile(`${name}.tif`, ['rgb-byte-tenth.tif', 'cogeo.tif'][i]),
+		);
+		sandbox.setOptions({ taskDurationMs: 10_000 });
+		const cancel = new AbortController();
+		const running = engine.run(loadFiles(files), { signal: cancel.signal });
+		// Cancel once both tasks exist (the node is waiting for them).
+		while (tasked().length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(remembered()).toBe(2);
+		cancel.abort();
+		await running;
+		// The node's own code goes on after n8n gave up the execution: give it a moment to release.
+		const deadline = Date.now() + 5_000;
+		while (remembered() > 0 && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		}
+		expect(remembered()).toBe(0);
+	});
+
 	test('an item that fails before its upload (no such binary property) leaves nothing remembered for the items stopped with it', async () => {
 		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
 		const b = rasterFile('b.tif', 'cogeo.tif');
