@@ -850,7 +850,10 @@ describe('n8n start', () => {
 					'demo.landsat_images',
 				]),
 			);
-			expect(shot.panelText).toMatch(/Catalog.*Input Files.*Attributes.*Wait for Completion/);
+			expect(shot.panelText).toMatch(
+				/Catalog.*Input Files.*Attributes.*Wait for Completion.*Skip Files Already Loaded.*Match Files By/,
+			);
+			expect(shot.values).toContain('Content');
 			const png = readFileSync(SCREENSHOT);
 			expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
 			expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1440, 900]);

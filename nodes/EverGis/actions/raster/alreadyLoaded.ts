@@ -51,7 +51,7 @@ export function alreadyLoadedFields(show: Record<string, string[]>): INodeProper
 			displayOptions: { show: { ...show, inputSource: ['binary', 'allBinary'] } },
 			default: false,
 			description:
-				'Whether to leave out files that this node has already loaded into the catalog in an earlier execution (their task Completed). For scheduled loads: a file that failed is loaded again next time.',
+				'Whether to leave out files that this node has already loaded into the catalog in an earlier execution, manual ones included (their task Completed). For scheduled loads: a file that failed is loaded again next time.',
 		},
 		{
 			displayName: 'Match Files By',
