@@ -108,7 +108,7 @@ async function main() {
 		const stats = sandbox.stats();
 		console.log('');
 		console.log(
-			`Requests the sandbox saw: ${stats.logins} login, ${stats.requests.upload} upload, ${stats.requests.createTask} task, ${stats.requests.progress} progress polls.`,
+			`Requests the sandbox saw: ${stats.logins} login, ${stats.requests.layer} catalog check, ${stats.requests.upload} upload, ${stats.requests.createTask} task, ${stats.requests.progress} progress polls.`,
 		);
 		console.log(
 			`The catalog now holds: ${sandbox

@@ -201,7 +201,8 @@ describe('Skip Files Already Loaded', () => {
 		sandbox.setOptions({ maxUploadBytes: 100_000 });
 		const refused = await engine.run(loadFiles([small, big]));
 		expect(summary(refused).map(([kind]) => kind)).toEqual(['Completed', 'error']);
-		expect(out(refused)[1].json.error).toMatch(/HTTP 413/);
+		// 413 (or, when the sandbox closes the connection first, a failed send): the item failed.
+		expect(out(refused)[1].json.error).toMatch(/HTTP 413|closed while sending/);
 		expect(remembered()).toBe(1);
 
 		sandbox.setOptions({

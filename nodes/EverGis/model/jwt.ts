@@ -1,21 +1,28 @@
+/** A numeric claim of a JWT's payload (`exp`, `iat`: seconds since the epoch), unverified. */
+function jwtClaim(token: unknown, claim: string): number | undefined {
+	if (typeof token !== 'string') return undefined;
+	const parts = token.split('.');
+	if (parts.length !== 3) return undefined;
+	try {
+		const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<
+			string,
+			unknown
+		>;
+		const value = Number(payload[claim]);
+		return Number.isFinite(value) && value > 0 ? value : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
 /**
  * When a JWT expires, from its `exp` claim (seconds since the epoch), in milliseconds.
  * The token is not verified: this only tells whether to renew it before a request.
  * Undefined when the token is not a JWT or has no `exp`.
  */
 export function jwtExpiresAt(token: unknown): number | undefined {
-	if (typeof token !== 'string') return undefined;
-	const parts = token.split('.');
-	if (parts.length !== 3) return undefined;
-	try {
-		const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as {
-			exp?: unknown;
-		};
-		const exp = Number(payload.exp);
-		return Number.isFinite(exp) && exp > 0 ? exp * 1000 : undefined;
-	} catch {
-		return undefined;
-	}
+	const exp = jwtClaim(token, 'exp');
+	return exp === undefined ? undefined : exp * 1000;
 }
 
 /**
@@ -28,17 +35,4 @@ export function renewalMarginMs(token: unknown): number {
 	if (expiresAt === undefined || issuedAt === undefined || expiresAt <= issuedAt * 1000)
 		return 2_000;
 	return Math.min(2_000, (expiresAt - issuedAt * 1000) / 10);
-}
-
-function jwtClaim(token: unknown, claim: string): number | undefined {
-	if (typeof token !== 'string' || token.split('.').length !== 3) return undefined;
-	try {
-		const payload = JSON.parse(
-			Buffer.from(token.split('.')[1], 'base64url').toString('utf8'),
-		) as Record<string, unknown>;
-		const value = Number(payload[claim]);
-		return Number.isFinite(value) && value > 0 ? value : undefined;
-	} catch {
-		return undefined;
-	}
 }

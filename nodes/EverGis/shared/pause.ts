@@ -8,22 +8,55 @@ export function cancelSignalOf(
 	return 'getExecutionCancelSignal' in context ? context.getExecutionCancelSignal() : undefined;
 }
 
+const onAbort = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `callback` once when `signal` aborts, and returns what forgets it. One listener per signal,
+ * however many requests wait on it: Node warns of a leak past ten listeners on one signal, and a
+ * batch has many more requests waiting for their turn.
+ */
+export function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+	let callbacks = onAbort.get(signal);
+	if (!callbacks) {
+		const waiting = new Set<() => void>();
+		callbacks = waiting;
+		onAbort.set(signal, waiting);
+		signal.addEventListener(
+			'abort',
+			() => {
+				for (const call of [...waiting]) call();
+				waiting.clear();
+			},
+			{ once: true },
+		);
+	}
+	const own = () => callback();
+	callbacks.add(own);
+	return () => callbacks.delete(own);
+}
+
 /**
  * Waits `ms`, and stops waiting (rejects) as soon as `signal` aborts. n8n-workflow's `sleep`
- * honours the signal only from 2.34.0 (older releases ignore it, and a canceled execution would
- * sit out the whole wait), so the abort is listened for here as well.
+ * honours a signal only from 2.34.0 (older releases ignore it, and a canceled execution would sit
+ * out the whole wait), so the abort is listened for here as well.
  */
 export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
 	if (signal === undefined) return await sleep(ms);
 	if (signal.aborted) throw new Error('The execution was canceled');
-	let onAbort: (() => void) | undefined;
-	const aborted = new Promise<never>((_resolve, reject) => {
-		onAbort = () => reject(new Error('The execution was canceled'));
-		signal.addEventListener('abort', onAbort, { once: true });
-	});
+	const own = new AbortController();
+	const forget = whenAborted(signal, () => own.abort());
 	try {
-		await Promise.race([sleep(ms, signal), aborted]);
+		await Promise.race([
+			sleep(ms, own.signal),
+			new Promise<never>((_resolve, reject) =>
+				own.signal.addEventListener(
+					'abort',
+					() => reject(new Error('The execution was canceled')),
+					{ once: true },
+				),
+			),
+		]);
 	} finally {
-		if (onAbort) signal.removeEventListener('abort', onAbort);
+		forget();
 	}
 }

@@ -1,3 +1,5 @@
+import { whenAborted } from '../shared/pause';
+
 /**
  * How many requests one execution (or one trigger poll) has on their way to EverGIS at once.
  *
@@ -73,16 +75,17 @@ export class RequestLimit {
 			await new Promise<void>((resolve, reject) => {
 				const waiter = {
 					admit: () => {
-						signal?.removeEventListener('abort', onAbort);
+						forget();
 						resolve();
 					},
 				};
-				const onAbort = () => {
-					const at = this.queue.indexOf(waiter);
-					if (at >= 0) this.queue.splice(at, 1);
-					reject(new HaltedError());
-				};
-				signal?.addEventListener('abort', onAbort, { once: true });
+				const forget = signal
+					? whenAborted(signal, () => {
+							const at = this.queue.indexOf(waiter);
+							if (at >= 0) this.queue.splice(at, 1);
+							reject(new HaltedError());
+						})
+					: () => undefined;
 				this.queue.push(waiter);
 			});
 		} else {

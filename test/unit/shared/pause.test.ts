@@ -14,7 +14,7 @@ jest.mock('n8n-workflow', () => {
 
 import { sleep } from 'n8n-workflow';
 
-import { pause } from '../../../nodes/EverGis/shared/pause';
+import { pause, whenAborted } from '../../../nodes/EverGis/shared/pause';
 
 describe('pause', () => {
 	test('waits the whole time when nothing cancels it', async () => {
@@ -30,7 +30,7 @@ describe('pause', () => {
 		setTimeout(() => controller.abort(), 20);
 		await expect(waiting).rejects.toThrow('canceled');
 		expect(Date.now() - started).toBeLessThan(1_500);
-		expect(sleep).toHaveBeenCalledWith(3_000, controller.signal);
+		expect(sleep).toHaveBeenCalledWith(3_000, expect.any(AbortSignal));
 	});
 
 	test('an already aborted signal rejects without sleeping', async () => {
@@ -45,5 +45,33 @@ describe('pause', () => {
 		(sleep as jest.Mock).mockClear();
 		await pause(1);
 		expect(sleep).toHaveBeenCalledWith(1);
+	});
+});
+
+describe('whenAborted', () => {
+	test('many waiters on one signal: each is called once, through one listener (no leak warning)', async () => {
+		const warnings: Error[] = [];
+		const onWarning = (warning: Error) => warnings.push(warning);
+		process.on('warning', onWarning);
+		try {
+			const controller = new AbortController();
+			const called: number[] = [];
+			const forgets = Array.from({ length: 50 }, (_, i) =>
+				whenAborted(controller.signal, () => called.push(i)),
+			);
+			const waits = Array.from(
+				{ length: 50 },
+				async () => await pause(10_000, controller.signal).catch(() => 'stopped'),
+			);
+			forgets[7]();
+			controller.abort();
+			expect(await Promise.all(waits)).toEqual(Array.from({ length: 50 }, () => 'stopped'));
+			expect(called).toHaveLength(49);
+			expect(called).not.toContain(7);
+			await new Promise((resolve) => setImmediate(resolve));
+			expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+		} finally {
+			process.off('warning', onWarning);
+		}
 	});
 });
