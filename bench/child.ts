@@ -172,7 +172,12 @@ async function upload(scenario: Extract<Scenario, { kind: 'upload' }>): Promise<
 
 	const parameters: INodeParameters =
 		scenario.mode === 'catalog'
-			? uploadParameters(CATALOG, { options: { keepOriginalNames: true, pollInterval: 0.5 } })
+			? uploadParameters(CATALOG, {
+					options: { keepOriginalNames: true, pollInterval: 0.5 },
+					...(scenario.skipAlreadyLoaded
+						? { skipAlreadyLoaded: true, matchFilesBy: scenario.skipAlreadyLoaded }
+						: {}),
+				})
 			: { binaryProperty: 'data' };
 	const result = await engine.run(measuredWorkflow(parameters, [scenario.file]));
 	return { kind: 'upload', run: summary(result, probe) };

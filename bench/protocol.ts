@@ -11,6 +11,8 @@ export type Scenario =
 			file: string;
 			/** A small file uploaded first, so that the login is done before the measured run. */
 			warmFile: string;
+			/** catalog only: Skip Files Already Loaded on, matching files this way (bench/alreadyLoaded.ts). */
+			skipAlreadyLoaded?: 'content' | 'nameAndSize';
 	  }
 	| {
 			/** File → Upload of one stored file, `rounds` times in this one process (warm login). */

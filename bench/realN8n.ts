@@ -1,12 +1,4 @@
-import {
-	existsSync,
-	mkdirSync,
-	mkdtempSync,
-	readdirSync,
-	readFileSync,
-	rmSync,
-	writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,7 +9,7 @@ import { importCredentials, importWorkflow, newN8nId, runN8n } from '../test/rea
 import type { N8nInstall } from '../test/real-n8n/install';
 import { ensureN8nInstalled, N8N_VERSION } from '../test/real-n8n/install';
 import type { UserFolder } from '../test/real-n8n/user-folder';
-import { baseEnv, installTarballs } from '../test/real-n8n/user-folder';
+import { createUserFolder } from '../test/real-n8n/user-folder';
 import type { GcLog } from './preload/gcLog';
 import { PROBE_NODE_TYPE } from './probePackage';
 import { USER } from './sandboxProcess';
@@ -88,51 +80,21 @@ export async function installedReleases(): Promise<{ releases: Release[]; skippe
 			skipped.push(`n8n ${match[1]} (its install had not finished)`);
 			continue;
 		}
-		const install = { home, app, node, nodeBinDir: join(home, 'node', 'bin'), n8nBin };
+		const version = match[1];
+		const major = Number(version.split('.')[0]);
+		const install = {
+			version,
+			major,
+			home,
+			app,
+			node,
+			nodeBinDir: join(home, 'node', 'bin'),
+			n8nBin,
+		};
 		releases.push(releaseOf(match[1], install, marker));
 	}
 	releases.sort((a, b) => compareVersions(b.version, a.version));
 	return { releases, skipped };
-}
-
-/**
- * A throwaway N8N_USER_FOLDER for `release`, as the e2e library's createUserFolder makes one for
- * 2.40.7 (its environment, the tarballs installed into `.n8n/nodes`), for any release in the cache.
- */
-async function releaseFolder(
-	release: Release,
-	options: { tarballs: string[]; parentDir: string; allowedDirs: string[] },
-): Promise<UserFolder> {
-	const root = mkdtempSync(join(options.parentDir, `n8n-${release.version}-`));
-	const userFolder = join(root, 'user');
-	const n8nDir = join(userFolder, '.n8n');
-	const nodesDir = join(n8nDir, 'nodes');
-	const dataDir = join(root, 'data');
-	const logsDir = join(root, 'logs');
-	for (const dir of [nodesDir, dataDir, logsDir, join(root, 'import')]) {
-		mkdirSync(dir, { recursive: true });
-	}
-	const partial = {
-		root,
-		userFolder,
-		n8nDir,
-		nodesDir,
-		dataDir,
-		logsDir,
-		install: release.install,
-		options: { allowedDirs: options.allowedDirs, logLevel: 'info' as const, env: release.env },
-	};
-	const env = baseEnv(release.install, partial);
-	// Releases without the MCP registry module refuse to start when asked to disable it.
-	const modules = join(release.install.app, 'node_modules', 'n8n', 'dist', 'modules');
-	if (!existsSync(join(modules, 'mcp-registry'))) delete env.N8N_DISABLED_MODULES;
-	const folder: UserFolder = {
-		...partial,
-		env,
-		cleanup: () => rmSync(root, { recursive: true, force: true }),
-	};
-	await installTarballs(folder, options.tarballs);
-	return folder;
 }
 
 /** The node each workflow ends with, after Read/Write Files from Disk and the disk flush. */
@@ -276,10 +238,12 @@ export async function setUpRelease(
 		entrants: Entrant[];
 	},
 ): Promise<RealN8nSetup> {
-	const folder = await releaseFolder(release, {
+	const folder = await createUserFolder({
+		n8nVersion: release.version,
 		tarballs: options.tarballs,
 		parentDir: options.parentDir,
 		allowedDirs: [options.fileDir],
+		env: release.env,
 	});
 	const [credentialId] = await importCredentials(folder, {
 		name: 'EverGIS bench',

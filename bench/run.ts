@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { concurrencyOption } from '../nodes/EverGis/actions/common/descriptions';
 import { REQUEST_LIMIT } from '../nodes/EverGis/transport/requestLimit';
 import type { SandboxStats } from '../sandbox';
+import { alreadyLoadedSection } from './alreadyLoaded';
 import type { ChildOutcome, RssReport, ScenarioOptions } from './measure';
 import { SAMPLE_EVERY_MS, flushDisks, machine, runScenario, spread, timed } from './measure';
 import type { RunSummary, Scenario, TriggerPoll, UploadMode } from './protocol';
@@ -44,7 +45,7 @@ const DEFAULTS = {
 	sweepRepeats: 3,
 	speedRounds: 5,
 	sequentialRuns: 10,
-	sections: 'upload,batch,requests,realUpload',
+	sections: 'upload,batch,requests,realUpload,loaded',
 	realRounds: 5,
 	realOtherRounds: 3,
 	realEntrants: 'evergis,httpRequest,probeRaw,probeRawDetach,evergisOldScavenger',
@@ -899,6 +900,18 @@ async function main(): Promise<void> {
 		if (sections.has('upload')) await uploadSection(rows, notes);
 		if (sections.has('batch') || sections.has('requests')) await batchSection(rows, notes);
 		if (sections.has('realUpload')) await realUploadSection(rows, notes);
+		if (sections.has('loaded')) {
+			const { repeats, uploadMiB } = settings;
+			await alreadyLoadedSection(rows, notes, {
+				tmp,
+				buildRoot: BUILD_ROOT,
+				repo: REPO,
+				repeats,
+				uploadMiB,
+				log,
+				scenario,
+			});
+		}
 	} finally {
 		cleanup();
 	}

@@ -48,6 +48,16 @@ import {
 	type Example,
 } from './examples';
 import { N8nRest, OWNER } from './n8n-rest';
+import {
+	changeNightlyFolder,
+	nightlyCounts,
+	nightlyOutcome,
+	nightlyWorkflow,
+	prepareNightlyFolder,
+	quietMoment,
+	RUN_3_LOADS,
+	sandboxMark,
+} from './nightly';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from './smtp-sink';
 import {
 	filesBelow,
@@ -76,6 +86,8 @@ const SMTP_USER = 'n8n-mailer';
 const SMTP_PASSWORD = 'smtp-sink-password-42';
 /** Task duration in the sandbox for the tasks the workflows create. */
 const TASK_MS = 1500;
+/** How often the published nightly example fires in 3g (its Schedule Trigger rewritten). */
+const NIGHTLY_EVERY_S = 30;
 
 const timings = new PartTimings();
 const requestLog = new RequestLog();
@@ -443,14 +455,15 @@ test('3b. examples/folder-to-catalog-nightly.json: one task per raster, the dama
 		expect(summary).toMatchObject({
 			loaded: 3,
 			failed: 1,
-			subject: 'EverGIS nightly load: 3 loaded, 1 failed',
+			skipped: 0,
+			subject: 'EverGIS nightly load: 3 loaded, 1 failed, 0 loaded before',
 		});
 		const mails = await smtp.waitFor((all) => all.length > mailsBefore, 30_000);
 		const mail = mails[mailsBefore];
 		expect(mail).toMatchObject({
 			from: 'n8n@example.com',
 			to: ['gis-team@example.com'],
-			subject: 'EverGIS nightly load: 3 loaded, 1 failed',
+			subject: 'EverGIS nightly load: 3 loaded, 1 failed, 0 loaded before',
 			auth: { user: SMTP_USER, password: SMTP_PASSWORD },
 			clientName: 'n8n-e2e.localhost',
 		});
@@ -547,6 +560,19 @@ describe('n8n start', () => {
 		H: randomUUID(),
 	};
 	const finishedAt: Record<string, number> = {};
+	/** The nightly example, published with its Schedule Trigger every NIGHTLY_EVERY_S seconds. */
+	const nightly = {
+		id: '',
+		dir: '',
+		mark: { uploads: 0, tasks: 0 },
+		mails: 0,
+		/** What the sandbox had counted when run 1's and run 2's e-mails arrived, and at the change. */
+		counts: [] as Array<ReturnType<typeof nightlyCounts>>,
+		subjects: [] as string[],
+		/** When the folder was changed (between two scheduled runs). */
+		changedAt: 0,
+		driver: Promise.resolve(),
+	};
 
 	beforeAll(async () => {
 		await timings.run(
@@ -595,7 +621,21 @@ describe('n8n start', () => {
 				nodeOf(workflow, 'When tiling ends').parameters.taskIds = Object.values(task).join('\n');
 				triggerId = await importExample(file, workflow);
 				await publishWorkflow(folder, triggerId);
+
+				nightly.dir = join(folder.dataDir, 'incoming-scheduled');
+				prepareNightlyFolder(nightly.dir);
+				const scheduled = nightlyWorkflow(
+					example('folder-to-catalog-nightly.json'),
+					nightly.dir,
+					NIGHTLY_EVERY_S,
+				);
+				nightly.id = await importExample('folder-to-catalog-nightly.json', scheduled);
+				await publishWorkflow(folder, nightly.id);
+				nightly.mark = sandboxMark(sandbox);
+				nightly.mails = smtp.messages.length;
 				main = await startN8n(folder);
+				nightly.driver = driveNightlyRuns();
+				nightly.driver.catch(() => undefined);
 				await logStep('n8n start ready', () => main.waitReady());
 			},
 		);
@@ -604,6 +644,26 @@ describe('n8n start', () => {
 	afterAll(async () => {
 		await logStep('stop n8n start', () => main?.stop() ?? Promise.resolve(undefined));
 	});
+
+	/**
+	 * Follows the scheduled nightly runs while the other tests run: notes what the sandbox has
+	 * counted when run 1's and run 2's e-mails arrive, then changes the folder halfway between two
+	 * runs (quietMoment), noting the count and the time.
+	 */
+	async function driveNightlyRuns(): Promise<void> {
+		const mails = () =>
+			smtp.messages
+				.slice(nightly.mails)
+				.filter((mail) => mail.subject.startsWith('EverGIS nightly load'));
+		for (let run = 1; run <= 2; run++) {
+			await smtp.waitFor(() => mails().length >= run, 4 * 60_000);
+			nightly.counts.push(nightlyCounts(sandbox, nightly.mark));
+			nightly.subjects.push(mails()[run - 1].subject);
+		}
+		nightly.changedAt = await quietMoment(NIGHTLY_EVERY_S);
+		nightly.counts.push(nightlyCounts(sandbox, nightly.mark));
+		changeNightlyFolder(nightly.dir);
+	}
 
 	/** The trigger's executions and the task IDs each one carried. */
 	async function triggerRuns(until: (runs: string[][]) => boolean): Promise<ExecutionRecord[]> {
@@ -790,7 +850,10 @@ describe('n8n start', () => {
 					'demo.landsat_images',
 				]),
 			);
-			expect(shot.panelText).toMatch(/Catalog.*Input Files.*Attributes.*Wait for Completion/);
+			expect(shot.panelText).toMatch(
+				/Catalog.*Input Files.*Attributes.*Wait for Completion.*Skip Files Already Loaded.*Match Files By/,
+			);
+			expect(shot.values).toContain('Content');
 			const png = readFileSync(SCREENSHOT);
 			expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
 			expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1440, 900]);
@@ -859,6 +922,99 @@ describe('n8n start', () => {
 			expect(mailOf(task.D).text).toMatch(/Message: The tiling service restarted\./);
 			expect(mailOf(task.E).text).toMatch(/Message: Out of disk space on the tiling node\./);
 			expect(mailOf(task.H).text).toMatch(/Catalog: unknown/);
+		});
+	});
+	test('3g. examples/folder-to-catalog-nightly.json published, started by its Schedule Trigger (every 30 s) under n8n start, three runs over one folder: run 1 loads every file, run 2 none, run 3 exactly the changed, added and fixed ones', async () => {
+		await timings.run('3g. nightly example: three scheduled runs', async () => {
+			await logStep(
+				'3g. runs 1 and 2 (their e-mails), then the folder changed',
+				() => nightly.driver,
+			);
+			const records = (
+				await logStep('3g. run 3 (a run that started after the change) ended', () =>
+					waitForExecutions(folder, {
+						workflowId: nightly.id,
+						includeData: true,
+						timeoutMs: 3 * 60_000,
+						until: (rs) =>
+							rs.some((r) => Date.parse(r.startedAt ?? '') > nightly.changedAt) &&
+							rs.every((r) => !['new', 'running', 'waiting'].includes(r.status)),
+					}),
+				)
+			).sort((a, b) => Number(a.id) - Number(b.id));
+			const after = nightlyCounts(sandbox, nightly.mark);
+			const outcomes = records.map(nightlyOutcome);
+			const changed = records.map((r) => Date.parse(r.startedAt ?? '') > nightly.changedAt);
+			process.stderr.write(
+				`[e2e] nightly runs (folder changed at ${new Date(nightly.changedAt).toISOString()}): ` +
+					records
+						.map(
+							(r, i) =>
+								`${r.id} ${r.mode} ${r.status} ${r.startedAt} ${JSON.stringify(outcomes[i])}`,
+						)
+						.join('; ') +
+					`\n[e2e] nightly e-mails: ${nightly.subjects.join(' / ')}\n`,
+			);
+			for (const record of records) {
+				expect([record.mode, record.status]).toEqual(['trigger', 'success']);
+			}
+
+			const good = ['nightly-1.tif', 'nightly-2.tif', 'nightly-3.tif'];
+			const run3 = changed.indexOf(true);
+			expect(run3).toBeGreaterThanOrEqual(2);
+			// Run 1: every file: the good ones Completed, corrupt.tif Failed (an error item).
+			expect(outcomes[0]).toEqual({ completed: good, skipped: [], failed: ['corrupt.tif'] });
+			// Run 2 (and any run before the change): the files loaded before are skipped;
+			// corrupt.tif, whose task failed, is tried again (and fails again).
+			for (const run of outcomes.slice(1, run3)) {
+				expect(run).toEqual({ completed: [], skipped: good, failed: ['corrupt.tif'] });
+			}
+			// Run 3: nightly-1.tif changed, nightly-4.tif added, corrupt.tif fixed: exactly those load.
+			expect(outcomes[run3]).toEqual({
+				completed: RUN_3_LOADS,
+				skipped: ['nightly-2.tif', 'nightly-3.tif'],
+				failed: [],
+			});
+			// Any later run (the schedule goes on) loads nothing.
+			for (const later of outcomes.slice(run3 + 1)) {
+				expect(later).toEqual({
+					completed: [],
+					skipped: [...RUN_3_LOADS, 'nightly-2.tif', 'nightly-3.tif'].sort(),
+					failed: [],
+				});
+			}
+
+			// The sandbox's count: uploads by source file name, tasks.
+			const [first, second, atChange] = nightly.counts;
+			const between = (later: typeof first, earlier: typeof first) => {
+				const uploads = [...later.uploads];
+				for (const name of earlier.uploads) uploads.splice(uploads.indexOf(name), 1);
+				return { uploads, tasks: later.tasks.slice(earlier.tasks.length) };
+			};
+			expect(first.uploads).toEqual(['corrupt.tif', ...good]);
+			expect(first.tasks).toHaveLength(4);
+			// No file loaded before is uploaded again: run 2's one upload and task are corrupt.tif's retry.
+			const run2 = between(second, first);
+			expect(run2.uploads).toEqual(['corrupt.tif']);
+			expect(run2.tasks).toHaveLength(1);
+			expect(between(atChange, second).uploads.every((name) => name === 'corrupt.tif')).toBe(true);
+			// From the change on: exactly the three, each Completed.
+			const fromChange = between(after, atChange);
+			expect(fromChange.uploads).toEqual(RUN_3_LOADS);
+			expect(fromChange.tasks.map((task) => task.status)).toEqual([
+				'Completed',
+				'Completed',
+				'Completed',
+			]);
+			expect(nightly.subjects).toEqual([
+				'EverGIS nightly load: 3 loaded, 1 failed, 0 loaded before',
+				'EverGIS nightly load: 0 loaded, 1 failed, 3 loaded before',
+			]);
+			expect(nodeItems(records[run3].data?.resultData.runData ?? {}, 'Summarize')).toEqual([
+				expect.objectContaining({
+					subject: 'EverGIS nightly load: 3 loaded, 0 failed, 2 loaded before',
+				}),
+			]);
 		});
 	});
 });

@@ -12,6 +12,7 @@ import type {
 	INodeTypes,
 	IRun,
 	IVersionedNodeType,
+	IDataDeduplicator,
 	IWorkflowBase,
 	IWorkflowExecuteAdditionalData,
 	WorkflowExecuteMode,
@@ -22,6 +23,7 @@ import { EverGisApi } from '../../credentials/EverGisApi.credentials';
 import { EverGisTiling } from '../../nodes/EverGis/EverGisTiling.node';
 import { EverGisTilingTrigger } from '../../nodes/EverGis/EverGisTilingTrigger.node';
 import { TestCredentialsHelper } from './credentialsHelper';
+import { MemoryDeduplicator } from './memoryDeduplicator';
 import { FileItems, ManualTrigger } from './testNodes';
 
 /**
@@ -37,6 +39,8 @@ export interface LogLine {
 }
 
 export interface WorkflowSpec {
+	/** The workflow's ID ('wf-test' unless given). */
+	id?: string;
 	name?: string;
 	nodes: Array<
 		Omit<INode, 'id' | 'position' | 'typeVersion'> &
@@ -63,8 +67,19 @@ type BackendCommon = typeof import('@n8n/backend-common');
 
 let shared: Promise<{ core: Core; di: Di; folder: string }> | undefined;
 
-/** n8n-core reads its folders from the environment once, so one folder serves the whole process. */
-async function loadCore() {
+/**
+ * n8n's deduplication store as the engine's nodes reach it (`this.helpers.checkProcessedAndRecord`,
+ * …), in memory and following n8n's own logic (memoryDeduplicator.ts). One per process, like n8n's:
+ * tests reset it in `beforeEach`.
+ */
+export const deduplicator = new MemoryDeduplicator();
+
+/**
+ * n8n-core reads its folders from the environment once, so one folder serves the whole process.
+ * n8n-core's DataDeduplicationService is a static singleton: the first engine of the process sets
+ * its store (`store`, else the in-memory one).
+ */
+async function loadCore(store?: IDataDeduplicator) {
 	shared ??= (async () => {
 		const folder = mkdtempSync(join(tmpdir(), 'evergis-engine-'));
 		process.env.N8N_USER_FOLDER = folder;
@@ -81,6 +96,7 @@ async function loadCore() {
 		);
 		const binary = di.Container.get(core.BinaryDataService);
 		await binary.init();
+		await core.DataDeduplicationService.init(store ?? deduplicator);
 		process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
 		return { core, di, folder };
 	})();
@@ -147,8 +163,9 @@ export class TestEngine {
 		this.nodeTypes.register(NODE.fileItems, new FileItems());
 	}
 
-	static async create(): Promise<TestEngine> {
-		const { core } = await loadCore();
+	/** `deduplicator`: n8n's deduplication store to use instead of the in-memory one (first call only). */
+	static async create(options: { deduplicator?: IDataDeduplicator } = {}): Promise<TestEngine> {
+		const { core } = await loadCore(options.deduplicator);
 		return new TestEngine(core);
 	}
 
@@ -165,7 +182,7 @@ export class TestEngine {
 			...node,
 		}));
 		return new Workflow({
-			id: 'wf-test',
+			id: spec.id ?? 'wf-test',
 			name: spec.name ?? 'test workflow',
 			nodes,
 			connections: spec.connections,

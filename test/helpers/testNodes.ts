@@ -1,4 +1,4 @@
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 
 import type {
@@ -43,7 +43,15 @@ export interface FileItemSpec {
 	/** binary property → file path on disk (or inline content) */
 	files?: Record<
 		string,
-		string | { path?: string; content?: string | Buffer; fileName?: string; mimeType?: string }
+		| string
+		| {
+				path?: string;
+				content?: string | Buffer;
+				fileName?: string;
+				mimeType?: string;
+				/** Keep the bytes on the item (base64, no binary id), as n8n's default binary mode does. */
+				inMemory?: boolean;
+		  }
 	>;
 }
 
@@ -75,7 +83,11 @@ export class FileItems implements INodeType {
 				const mime =
 					file.mimeType ?? MIME[extname(name).toLowerCase()] ?? 'application/octet-stream';
 				let binary;
-				if (file.path !== undefined) {
+				if (file.inMemory) {
+					const bytes =
+						file.path !== undefined ? readFileSync(file.path) : Buffer.from(file.content ?? '');
+					binary = { data: bytes.toString('base64'), mimeType: mime, bytes: bytes.length };
+				} else if (file.path !== undefined) {
 					statSync(file.path);
 					binary = await this.helpers.prepareBinaryData(createReadStream(file.path), name, mime);
 				} else {

@@ -5,7 +5,7 @@
  * started the way production starts them: webhooks and the EverGIS Tiling Trigger's polls.
  * `npm run test:queue`; each step's time is printed, and a summary at the end.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
@@ -34,6 +34,18 @@ import {
 	type QueueServices,
 	type UserFolder,
 } from '../real-n8n';
+import { loadExample, nodeOf, useCredentials } from '../e2e/examples';
+import {
+	changeNightlyFolder,
+	NIGHTLY_NODES,
+	nightlyCounts,
+	nightlyOutcome,
+	nightlyWorkflow,
+	prepareNightlyFolder,
+	quietMoment,
+	RUN_3_LOADS,
+	sandboxMark,
+} from '../e2e/nightly';
 import {
 	CATALOG,
 	CREDENTIAL_TYPE,
@@ -59,6 +71,8 @@ const BATCH_SIZE = 40;
 const PARALLEL_RUNS = 5;
 const PARALLEL_SIZE = 10;
 const WEBHOOK_PATH = 'evergis-queue-batch';
+/** The nightly example's Schedule Trigger, rewritten: every 10 s (its folder stays empty until test 5). */
+const NIGHTLY_EVERY_S = 10;
 const USER = { username: 'demo', password: `queue-pw-${randomBytes(12).toString('hex')}` };
 
 const suiteStart = Date.now();
@@ -71,6 +85,8 @@ let workers: N8nProcess[] = [];
 let credentialId: string;
 let batchId: string;
 let triggerId: string;
+let nightlyId: string;
+let nightlyDir: string;
 let batchHashes: Map<string, string>;
 let smallHashes: Map<string, string>;
 /** The tasks the trigger watches: A ends before n8n starts, B to D during the test, E never. */
@@ -222,12 +238,25 @@ beforeAll(async () => {
 		type: CREDENTIAL_TYPE,
 		data: { host: sandbox.url, username: USER.username, password: USER.password },
 	});
-	[batchId, triggerId] = await importWorkflow(folder, [
+	// The nightly example without its e-mail step, polling its tasks every second; its folder stays
+	// empty (each run reads nothing and ends) until the nightly test fills it.
+	nightlyDir = join(folder.dataDir, 'nightly');
+	mkdirSync(nightlyDir);
+	const nightly = loadExample('folder-to-catalog-nightly.json');
+	nightly.nodes = nightly.nodes.filter((node) => node.type !== 'n8n-nodes-base.emailSend');
+	delete nightly.connections.Summarize;
+	useCredentials(nightly, { [CREDENTIAL_TYPE]: { id: credentialId, name: 'EverGIS (sandbox)' } });
+	nightlyWorkflow(nightly, nightlyDir, NIGHTLY_EVERY_S);
+	(nodeOf(nightly, NIGHTLY_NODES.load).parameters.options as Record<string, unknown>).pollInterval =
+		1;
+	[batchId, triggerId, nightlyId] = await importWorkflow(folder, [
 		batchWorkflow({ path: WEBHOOK_PATH, dataDir: folder.dataDir, credentialId, concurrency: 4 }),
 		triggerWorkflow({ taskIds: [A, B, C, D, E], credentialId }),
+		nightly,
 	]);
 	await publishWorkflow(folder, batchId);
 	await publishWorkflow(folder, triggerId);
+	await publishWorkflow(folder, nightlyId);
 
 	const main = await startN8n(folder, { mode: 'queue', role: 'main', name: 'main-1' });
 	mains = [main];
@@ -540,9 +569,117 @@ test('a token one process got serves the others: it lives in the credential in t
 	});
 });
 
+test('the nightly example, started by its Schedule Trigger on the main and run on workers, three runs over one folder: run 1 loads every file, run 2 none, run 3 exactly the changed, added and fixed ones', async () => {
+	await logStep('test 5: nightly example, three scheduled runs on workers', async () => {
+		sandbox.setOptions({ taskDurationMs: 1_000 });
+		const mark = sandboxMark(sandbox);
+		/** The executions that started after `since` and have ended (a fill or a change of the folder). */
+		const runsSince = async (since: number, count: number) =>
+			(
+				await waitForExecutions(folder, {
+					workflowId: nightlyId,
+					includeData: true,
+					timeoutMs: 2 * MINUTE,
+					intervalMs: 1_000,
+					until: (rs) =>
+						rs.filter((r) => Date.parse(r.startedAt ?? '') > since && TERMINAL.includes(r.status))
+							.length >= count,
+				})
+			)
+				.filter((r) => Date.parse(r.startedAt ?? '') > since)
+				.sort((a, b) => Number(a.id) - Number(b.id));
+		try {
+			// The folder is filled, and later changed, halfway between two scheduled runs.
+			const filledAt = await quietMoment(NIGHTLY_EVERY_S);
+			prepareNightlyFolder(nightlyDir);
+			await logStep('test 5: run 1', () => runsSince(filledAt, 1));
+			const first = nightlyCounts(sandbox, mark);
+			await logStep('test 5: run 2', () => runsSince(filledAt, 2));
+			const changedAt = await quietMoment(NIGHTLY_EVERY_S);
+			const atChange = nightlyCounts(sandbox, mark);
+			changeNightlyFolder(nightlyDir);
+			const [run3] = await logStep('test 5: run 3', () => runsSince(changedAt, 1));
+			const after = nightlyCounts(sandbox, mark);
+			const before = (await runsSince(filledAt, 2)).filter(
+				(r) => Date.parse(r.startedAt ?? '') < changedAt,
+			);
+			const [run1, ...run2s] = before;
+			const runs = [run1, ...run2s, run3];
+			say(
+				`nightly: ${runs.map((r) => `${r.id} ${r.mode} ${r.status} ${JSON.stringify(nightlyOutcome(r))}`).join('; ')}`,
+			);
+			for (const record of runs) {
+				expect([record.mode, record.status]).toEqual(['trigger', 'success']);
+				const ranOn = await workerOf(record.id);
+				expect(ranOn).toHaveLength(1);
+				expect(workers.map((w) => w.name)).toContain(ranOn[0]);
+			}
+			const good = ['nightly-1.tif', 'nightly-2.tif', 'nightly-3.tif'];
+			expect(nightlyOutcome(run1)).toEqual({
+				completed: good,
+				skipped: [],
+				failed: ['corrupt.tif'],
+			});
+			expect(run2s.length).toBeGreaterThanOrEqual(1);
+			for (const run2 of run2s) {
+				expect(nightlyOutcome(run2)).toEqual({
+					completed: [],
+					skipped: good,
+					failed: ['corrupt.tif'],
+				});
+			}
+			expect(nightlyOutcome(run3)).toEqual({
+				completed: RUN_3_LOADS,
+				skipped: ['nightly-2.tif', 'nightly-3.tif'],
+				failed: [],
+			});
+
+			// The sandbox: run 1 every file; then only corrupt.tif's retries; from the change, the three.
+			const minus = (later: string[], earlier: string[]) => {
+				const rest = [...later];
+				for (const name of earlier) rest.splice(rest.indexOf(name), 1);
+				return rest;
+			};
+			expect(first.uploads).toEqual(['corrupt.tif', ...good]);
+			expect(first.tasks).toHaveLength(4);
+			expect(minus(atChange.uploads, first.uploads)).toEqual(run2s.map(() => 'corrupt.tif'));
+			expect(atChange.tasks.length - first.tasks.length).toBe(run2s.length);
+			expect(minus(after.uploads, atChange.uploads)).toEqual(RUN_3_LOADS);
+			expect(after.tasks.slice(atChange.tasks.length).map((task) => task.status)).toEqual([
+				'Completed',
+				'Completed',
+				'Completed',
+			]);
+
+			// n8n's memory: one row for the node in processed_data, 6 entries (3 from run 1, 3 from run 3).
+			const rows = (
+				await queryPostgres(
+					folder,
+					'select context, value from processed_data where "workflowId" = $1',
+					[nightlyId],
+				)
+			).map((row) => ({
+				context: String(row.context),
+				value: (typeof row.value === 'string' ? JSON.parse(row.value) : row.value) as {
+					mode: string;
+					data: string[];
+				},
+			}));
+			say(
+				`nightly: processed_data: ${rows.map((row) => `context ${row.context}, mode ${row.value.mode}, ${row.value.data.length} entries`).join('; ')}`,
+			);
+			expect(rows).toHaveLength(1);
+			expect(rows[0].value).toMatchObject({ mode: 'entries' });
+			expect(rows[0].value.data).toHaveLength(6);
+		} finally {
+			sandbox.setOptions({ taskDurationMs: TASK_DURATION_MS });
+		}
+	});
+});
+
 test('no password or token in any log or in the database', async () => {
-	await logStep('test 5: secrets scan', async () => {
-		await logStep('test 5: stop main and workers', () =>
+	await logStep('test 6: secrets scan', async () => {
+		await logStep('test 6: stop main and workers', () =>
 			Promise.all([...mains, ...workers].map((p) => p.stop())),
 		);
 		const paths = await ensureQueueServices();

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { isFailureStatus } from '../model/statuses';
+import { isFailureStatus, isSuccessStatus } from '../model/statuses';
 import { failureReason } from '../model/task';
 import type { NodeError } from '../shared/nodeErrors';
 import { asNodeError, errorItem, operationError } from '../shared/nodeErrors';
@@ -84,6 +84,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		(result?.pending ?? []).map((task) => ({ task, itemIndex })),
 	);
 	const ended: INodeExecutionData[][] = pending.map(() => []);
+	const told = new Array<Promise<void> | undefined>(pending.length);
+	const tell = (index: number, completed: boolean) => {
+		told[index] ??= pending[index].task.ended?.(completed) ?? Promise.resolve();
+	};
 	if (!firstFailure && pending.length > 0) {
 		await waitForTasks(
 			this,
@@ -91,10 +95,14 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			(index, outcome) => {
 				const { task, itemIndex } = pending[index];
 				ended[index] = outputOf.call(this, task, outcome, itemIndex, failed);
+				tell(index, outcome.ok && isSuccessStatus(outcome.progress.status));
 				return firstFailure ? 'stop' : undefined;
 			},
 		);
 	}
+	// Tasks the node did not wait for to the end (it stopped, or never began to wait).
+	pending.forEach((_entry, index) => tell(index, false));
+	await Promise.allSettled(told);
 	if (firstFailure) throw withSubmittedTasks(this, firstFailure);
 
 	const output: INodeExecutionData[] = [];

@@ -16,6 +16,11 @@ export interface PendingTask {
 	wait: WaitRequest;
 	/** The output item for the ended task. */
 	output: (progress: TaskProgress) => INodeExecutionData;
+	/**
+	 * Told once how the task ended for this execution: `true` when it Completed; `false` when it
+	 * ended otherwise, its wait failed, or the node stopped waiting for it. Must not throw.
+	 */
+	ended?: (completed: boolean) => Promise<void>;
 	/** A task that ended Failed, Canceled, … is an error of its item, unless this is on. */
 	outputFailedTasks: boolean;
 	/** Words for that error: what the task is ("Tiling task 1c8d…"), and what to check. */

@@ -26,6 +26,13 @@ import type { InputSource, ItemFile } from '../common/inputFiles';
 import { filesOfItem, inputFileFields } from '../common/inputFiles';
 import { waitOptionsFrom } from '../common/waitOptions';
 import type { ItemResult } from '../types';
+import type { ItemMemory } from './alreadyLoaded';
+import {
+	alreadyLoaded,
+	alreadyLoadedFields,
+	forgetEarlierLoadsOption,
+	rememberAtMostOption,
+} from './alreadyLoaded';
 
 const show = { resource: ['raster'], operation: ['uploadToCatalog'] };
 
@@ -140,6 +147,7 @@ export const description: INodeProperties[] = [
 		description:
 			'Whether to wait until each task has ended (Completed, Failed, …) before passing the items on. Off: the node returns at once with the task IDs.',
 	},
+	...alreadyLoadedFields(show),
 	{
 		displayName: 'Options',
 		name: 'options',
@@ -165,6 +173,7 @@ export const description: INodeProperties[] = [
 				description:
 					'Whether the footprint is traced from the non-empty pixels (polygonize) instead of the bounding box',
 			},
+			forgetEarlierLoadsOption,
 			{
 				displayName: 'Include Binary Data in Output',
 				name: 'keepBinary',
@@ -184,6 +193,7 @@ export const description: INodeProperties[] = [
 			},
 			failedTasksOption,
 			pollIntervalOption,
+			rememberAtMostOption,
 			timeoutOption,
 		],
 	},
@@ -228,20 +238,67 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		wait: this.getNodeParameter('waitForCompletion', itemIndex, true) as boolean,
 	};
 	const plans = await planTasks.call(this, itemIndex, parameters);
+	// Skip Files Already Loaded: files loaded before are left out of their plans.
+	const memory = await alreadyLoaded.call(this, itemIndex, async (index) => ({
+		serviceName: this.getNodeParameter('catalog', index, '', { extractValue: true }) as string,
+		files: await itemFiles.call(
+			this,
+			index,
+			this.getNodeParameter('options', index, {}) as IDataObject,
+		),
+	}));
+	const skipped: ItemFile[][] = plans.map((plan) =>
+		memory ? plan.files.filter((file) => memory.wasLoaded(file)) : [],
+	);
+	const toLoad = plans.map((plan, index) => ({
+		...plan,
+		files: plan.files.filter((file) => !skipped[index].includes(file)),
+	}));
 	// Checked before the first byte is uploaded: the bodies (above) and the catalog.
-	if (!parameters.createNewService) {
+	if (!parameters.createNewService && toLoad.some((plan) => plan.files.length > 0)) {
 		await checkCatalogExists.call(this, plans[0].body.target.serviceName);
 	}
 	const waitOptions = waitOptionsFrom(parameters.options);
 	const submitted: SubmittedTask[] = [];
-	for (const plan of plans) {
-		submitted.push(await submit.call(this, plan, itemIndex, submitted));
+	/** The files each submitted task claimed in the memory. */
+	const claims: ItemFile[][] = [];
+	let claiming: ItemFile[] = [];
+	try {
+		for (const [index, plan] of toLoad.entries()) {
+			if (plan.files.length === 0) continue;
+			let files = plan.files;
+			if (memory) {
+				const { claimed, taken } = await memory.claim(files);
+				skipped[index].push(...taken);
+				files = claimed;
+				if (files.length === 0) continue;
+			}
+			claiming = files;
+			submitted.push(await submit.call(this, { ...plan, files }, itemIndex, submitted));
+			claims.push(files);
+			claiming = [];
+		}
+	} catch (error) {
+		// The item failed: none of its files counts as loaded.
+		await memory?.release([...claims.flat(), ...claiming]);
+		throw asNodeError(this, error, itemIndex);
 	}
+	const keepBinary = parameters.options.keepBinary === true;
+	const skippedItems = memory
+		? skipped
+				.filter((files) => files.length > 0)
+				.map((files) =>
+					skippedItem.call(this, memory, parameters.serviceName, files, itemIndex, keepBinary),
+				)
+		: [];
 	const output = (task: SubmittedTask, progress?: TaskProgress) =>
-		outputItem.call(this, task, itemIndex, parameters.options.keepBinary === true, progress);
-	if (!parameters.wait) return { items: submitted.map((task) => output(task)) };
+		outputItem.call(this, task, itemIndex, keepBinary, progress);
+	// Without waiting, a file counts as loaded once EverGIS has accepted its task.
+	if (!parameters.wait)
+		return { items: [...skippedItems, ...submitted.map((task) => output(task))] };
 	return {
-		pending: submitted.map((task) => ({
+		items: skippedItems,
+		pending: submitted.map((task, index) => ({
 			wait: { taskId: task.taskId, itemIndex, since: task.submittedAt, ...waitOptions },
 			context: {
 				taskId: task.taskId,
@@ -249,12 +306,40 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				files: task.files.map((file) => file.name),
 			},
 			output: (progress) => output(task, progress),
+			// Loaded once its task Completed; otherwise the next execution loads the files again.
+			ended: memory
+				? async (completed) => {
+						if (!completed) await memory.release(claims[index]);
+					}
+				: undefined,
 			outputFailedTasks: waitOptions.outputFailedTasks,
 			failure: {
 				subject: `Tiling task ${task.taskId}`,
 				hint: `Files: ${task.files.map((file) => file.name).join(', ')}. Catalog: ${task.serviceName}. Check the raster (a damaged or unsupported file fails the task), or turn on Options → Output Failed Tasks as Items.`,
 			},
 		})),
+	};
+}
+
+/** The output item for files left out because they were loaded before. */
+function skippedItem(
+	this: IExecuteFunctions,
+	memory: ItemMemory,
+	serviceName: string,
+	files: ItemFile[],
+	itemIndex: number,
+	keepBinary: boolean,
+): INodeExecutionData {
+	return {
+		json: {
+			skipped: true,
+			reason: 'alreadyLoaded',
+			serviceName,
+			matchFilesBy: memory.matchBy,
+			files: memory.describe(files),
+			message: `Already loaded into ${serviceName} (by an earlier or a concurrent execution of this node): not uploaded again`,
+		},
+		...(keepBinary ? { binary: this.getInputData()[itemIndex].binary } : {}),
 	};
 }
 
@@ -269,12 +354,7 @@ async function planTasks(
 		(this.getNodeParameter('attributes.attribute', itemIndex, []) as IDataObject[]) ?? [],
 		this.getNodeParameter('attributesJson', itemIndex, '{}'),
 	);
-	const files = await filesOfItem.call(this, itemIndex, {
-		source: this.getNodeParameter('inputSource', itemIndex, 'binary') as InputSource,
-		binaryProperties: this.getNodeParameter('binaryProperties', itemIndex, 'data'),
-		fileIds: this.getNodeParameter('fileIds', itemIndex, ''),
-		keepOriginalNames: options.keepOriginalNames === true,
-	});
+	const files = await itemFiles.call(this, itemIndex, options);
 	const groups =
 		this.getNodeParameter('taskPer', itemIndex, 'file') === 'item'
 			? [files]
@@ -294,6 +374,20 @@ async function planTasks(
 			useCog: options.useCog as boolean | undefined,
 		}),
 	}));
+}
+
+/** The item's files, each with the name it will have in temporary storage. */
+async function itemFiles(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	options: IDataObject,
+): Promise<ItemFile[]> {
+	return await filesOfItem.call(this, itemIndex, {
+		source: this.getNodeParameter('inputSource', itemIndex, 'binary') as InputSource,
+		binaryProperties: this.getNodeParameter('binaryProperties', itemIndex, 'data'),
+		fileIds: this.getNodeParameter('fileIds', itemIndex, ''),
+		keepOriginalNames: options.keepOriginalNames === true,
+	});
 }
 
 /** Uploads the plan's files and creates its task, naming the files by the fileIds EverGIS answered. */
