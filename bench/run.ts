@@ -13,6 +13,7 @@ import { markdownTable, mib, sec, textTable, times, withSpread } from './report'
 import { SandboxProcess } from './sandboxProcess';
 import type { BenchContext } from './sharedServer';
 import { failFastSection, issue10Method, pollingSection, sharedSection } from './sharedServer';
+import { sharedN8nMethod, sharedN8nSection } from './sharedN8n';
 import { writeBigTiff } from './tiff';
 
 // `npm run bench`: memory and speed of the 1 GiB upload, overlap of a 1,000-item batch, and the
@@ -601,7 +602,7 @@ and a repeated figure is shown as median [min–max] (${settings.repeats} runs u
   is ${settings.sequentialRuns} executions of one item each (a warm login first), extrapolated linearly.
 - **Requests**: the sandbox's counters, reset before each run; every run is a fresh child with
   fresh credentials (no token yet).
-${issue10Method(sections)
+${[...issue10Method(sections), ...(sections.has('shared-n8n') ? [sharedN8nMethod()] : [])]
 	.map((text) => `- ${text}`)
 	.join('\n')}
 
@@ -650,6 +651,7 @@ async function main(): Promise<void> {
 		if (sections.has('shared')) await sharedSection(ctx);
 		if (sections.has('polling')) await pollingSection(ctx);
 		if (sections.has('failfast')) await failFastSection(ctx);
+		if (sections.has('shared-n8n')) await sharedN8nSection(ctx);
 	} finally {
 		cleanup();
 	}

@@ -190,6 +190,12 @@ interface SharedRun {
 	failed: number;
 }
 
+/** The adaptive runs' figures per server limit, for the real-n8n cross-check (bench/sharedN8n.ts). */
+export const inProcessFigures = new Map<
+	number,
+	Record<'wall' | 'failed' | 'logins' | 'share419' | 'atLimit' | 'peak', Spread>
+>();
+
 const limitLabel = (limit: number | undefined) =>
 	limit === undefined ? 'adaptive (shipped)' : `fixed ${limit}`;
 
@@ -256,6 +262,14 @@ async function sharedConfig(
 		adaptive.map((run, i) => run.wallMs / (runs.get(best.limit)?.[i]?.wallMs ?? NaN)),
 	);
 	const adaptiveWall = wall(undefined);
+	inProcessFigures.set(maxActive, {
+		wall: adaptiveWall,
+		failed: spread(adaptive.map((r) => r.failed)),
+		logins: spread(adaptive.map((r) => r.stats.logins)),
+		share419: spread(adaptive.map((r) => share419(r.stats))),
+		atLimit: spread(adaptive.map((r) => r.stats.load.shareAtLimit)),
+		peak: spread(adaptive.map((r) => r.stats.peakActiveRequests)),
+	});
 	const ratio = adaptiveWall.median / best.wall.median;
 	const items = executions * SHARED.items;
 	ctx.rows.push({
