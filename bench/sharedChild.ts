@@ -5,6 +5,7 @@ import { POLL_BACKOFF } from '../nodes/EverGis/model/pollSchedule';
 import * as pauseModule from '../nodes/EverGis/shared/pause';
 import { REQUEST_LIMIT, RequestLimit } from '../nodes/EverGis/transport/requestLimit';
 import { RETRY } from '../nodes/EverGis/transport/retry';
+import * as tasksModule from '../nodes/EverGis/transport/tasks';
 import { NODE, TestEngine, capturedLogs } from '../test/helpers/engine';
 import { CREDENTIALS, tilingWorkflow, uploadParameters } from '../test/helpers/workflows';
 import type { FileItemSpec } from '../test/helpers/testNodes';
@@ -48,6 +49,16 @@ function applyPatch(patch: NodePatch): void {
 	if (patch.fixedPoll) POLL_BACKOFF.fractionOfAge = 0;
 	Object.assign(RETRY, patch.retry ?? {});
 	Object.assign(REQUEST_LIMIT, patch.limit ?? {});
+	if (patch.progressRetries) {
+		const original = tasksModule.getTaskProgress;
+		(tasksModule as { getTaskProgress: typeof original }).getTaskProgress = async function (
+			this: ThisParameterType<typeof original>,
+			taskId,
+			options = {},
+		) {
+			return await original.call(this, taskId, { ...options, maxAttempts: undefined });
+		};
+	}
 	if (patch.trace) {
 		const proto = RequestLimit.prototype as unknown as {
 			learn: (this: { window: number }, ...args: unknown[]) => void;

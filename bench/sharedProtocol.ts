@@ -18,6 +18,8 @@ export interface NodePatch {
 	/** Diagnostics: other values for the node's constants (RETRY, REQUEST_LIMIT), this child only. */
 	retry?: Record<string, number>;
 	limit?: Record<string, number>;
+	/** Diagnostics: the wait loop's progress requests retried (busy answers too) instead of one attempt. */
+	progressRetries?: boolean;
 	/** Diagnostics: record the request limit after each answer and every retry (see ExecResult.trace). */
 	trace?: boolean;
 }
