@@ -12,7 +12,7 @@ import { SHARED, runTogether } from './sharedServer';
 //
 //   npx tsc -p bench/tsconfig.json && \
 //   MAX=6 EXECS=3 ROUNDS=3 TIMELINE=1 \
-//   VARIANTS='[{}, {"fixedLimit":2}, {"retry":{"baseDelayMs":50,"maxDelayMs":2000}}]' \
+//   VARIANTS='[{}, {"fixedLimit":2}, {"retry":{"busyBaseDelayMs":500,"busyMaxDelayMs":20000}}]' \
 //   node build/bench-run/bench/sharedExperiment.js
 //
 // A variant is a NodePatch (bench/sharedProtocol.ts): fixedLimit, fixedPoll, retry / limit (values for
