@@ -19,8 +19,6 @@ import type { ExecResult, ExecScenario, FromSharedChild, NodePatch } from './sha
 // - shared-n8n (bench/sharedN8n.ts): the adaptive shared-server case inside a real n8n.
 // Every execution is a child process of its own (bench/sharedChild.ts); the sandbox runs in its own.
 
-export const ISSUE10_SECTIONS = ['shared', 'polling', 'failfast', 'shared-n8n'];
-
 export interface BenchContext {
 	buildRoot: string;
 	tmp: string;
