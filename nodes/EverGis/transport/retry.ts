@@ -26,6 +26,14 @@ export const RETRY = {
 	busyForMs: 300_000,
 	baseDelayMs: 500,
 	maxDelayMs: 20_000,
+	/**
+	 * A busy answer's pause (without Retry-After) is shorter: the request limit has already halved,
+	 * and that is what sends fewer requests; the refused request only waits for a request of another
+	 * client to end (about one answer's time), and doubles its pause while it keeps being refused.
+	 * A pause of seconds left the server idle while items slept (measured: docs/BENCHMARKS.md).
+	 */
+	busyBaseDelayMs: 50,
+	busyMaxDelayMs: 2_000,
 	/** A Retry-After longer than this is cut to it. */
 	maxRetryAfterMs: 60_000,
 };
@@ -71,7 +79,10 @@ export function isRetryable(kind: RequestKind, facts: FailureFacts): boolean {
 	return facts.timedOut || (facts.code !== undefined && TRANSIENT_NETWORK.has(facts.code));
 }
 
-/** Exponential backoff with jitter, or the server's Retry-After when it gave one. */
+/**
+ * Exponential backoff with jitter (from 50 ms up to 2 s for a busy answer, from 0.5 s up to 20 s for a
+ * fault), or the server's Retry-After when it gave one.
+ */
 export function retryDelayMs(
 	attempt: number,
 	facts: FailureFacts,
@@ -80,7 +91,10 @@ export function retryDelayMs(
 	if (facts.retryAfterMs !== undefined) {
 		return Math.min(Math.max(facts.retryAfterMs, 100), RETRY.maxRetryAfterMs);
 	}
-	const ceiling = Math.min(RETRY.maxDelayMs, RETRY.baseDelayMs * 2 ** (attempt - 1));
+	const [base, max] = isBusy(facts)
+		? [RETRY.busyBaseDelayMs, RETRY.busyMaxDelayMs]
+		: [RETRY.baseDelayMs, RETRY.maxDelayMs];
+	const ceiling = Math.min(max, base * 2 ** (attempt - 1));
 	return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 

@@ -108,7 +108,7 @@ describe('isRetryable', () => {
 });
 
 describe('retryDelayMs', () => {
-	const noHint = facts({ status: 503 });
+	const noHint = facts({ status: 500 });
 
 	test.each([
 		[1, 250, 500],
@@ -142,6 +142,30 @@ describe('retryDelayMs', () => {
 		expect(new Set(delays).size).toBe(delays.length);
 	});
 
+	test.each([419, 429, 503])(
+		'busy (%p) without Retry-After: a short pause, doubling from 50 ms up to 2 s',
+		(status) => {
+			const busy = facts({ status });
+			const schedule = [1, 2, 3, 4, 5, 6, 7, 20].map((attempt) => [
+				retryDelayMs(attempt, busy, () => 0),
+				retryDelayMs(attempt, busy, () => 0.999999),
+			]);
+			expect(schedule).toEqual([
+				[25, 50],
+				[50, 100],
+				[100, 200],
+				[200, 400],
+				[400, 800],
+				[800, 1600],
+				[1000, 2000],
+				[1000, 2000],
+			]);
+			for (let attempt = 1; attempt <= 40; attempt++) {
+				expect(retryDelayMs(attempt, busy)).toBeLessThanOrEqual(RETRY.busyMaxDelayMs);
+			}
+		},
+	);
+
 	test("the server's Retry-After is honoured, whatever the attempt and random", () => {
 		const hint = facts({ status: 429, retryAfterMs: 3000 });
 		expect(retryDelayMs(1, hint, () => 0)).toBe(3000);
@@ -172,6 +196,8 @@ describe('retryDelayMs', () => {
 			busyForMs: 300_000,
 			baseDelayMs: 500,
 			maxDelayMs: 20_000,
+			busyBaseDelayMs: 50,
+			busyMaxDelayMs: 2_000,
 			maxRetryAfterMs: 60_000,
 		});
 	});
