@@ -22,9 +22,10 @@ const resources: Record<string, Record<string, Operation>> = {
 const DEFAULT_CONCURRENCY = 4;
 
 /**
- * Runs the chosen operation for every input item, in two steps:
+ * Runs the chosen operation for every input item:
  * 1. each item's own work (read, upload, create a task), a few items at a time (Concurrency);
- * 2. one wait for every task the items started (when they asked to wait).
+ * 2. one wait for every task the items started (when they asked to wait), which each task joins
+ *    as soon as it is submitted, so that waiting overlaps the uploads of the items after it.
  * Output keeps the input order, and each output item is paired with its input item. A failing
  * item becomes an error item under Continue On Fail; otherwise the node stops at once: no item
  * starts after the failure, requests in flight are stopped, nothing more is waited for, and the
@@ -63,15 +64,34 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		return [];
 	};
 
-	// 1. Each item's own work.
+	// 1. Each item's own work; the tasks it submits join the wait at once.
 	const results: Array<ItemResult | undefined> = new Array(items.length);
 	const itemErrors: INodeExecutionData[][] = items.map(() => []);
+	const pending: Array<{ task: PendingTask; itemIndex: number }> = [];
+	const ended: INodeExecutionData[][] = [];
+	const told: Array<Promise<void> | undefined> = [];
+	const tell = (index: number, completed: boolean) => {
+		told[index] ??= pending[index].task.ended?.(completed) ?? Promise.resolve();
+	};
+	const waiting = waitForTasks(this, (index, outcome) => {
+		const { task, itemIndex } = pending[index];
+		ended[index] = outputOf.call(this, task, outcome, itemIndex, failed);
+		tell(index, outcome.ok && isSuccessStatus(outcome.progress.status));
+		return firstFailure ? 'stop' : undefined;
+	});
 	await mapWithConcurrency(
 		items,
 		concurrency,
 		async (_item, itemIndex) => {
 			try {
-				results[itemIndex] = await operation.execute.call(this, itemIndex);
+				const result = await operation.execute.call(this, itemIndex);
+				results[itemIndex] = result;
+				// After a failure the wait has stopped: a task added then is not waited for.
+				for (const task of result.pending ?? []) {
+					pending.push({ task, itemIndex });
+					ended.push([]);
+					waiting.add(task.wait);
+				}
 			} catch (error) {
 				itemErrors[itemIndex] = failed(error, itemIndex);
 			}
@@ -79,27 +99,9 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		() => firstFailure !== undefined,
 	);
 
-	// 2. One wait for all the tasks.
-	const pending = results.flatMap((result, itemIndex) =>
-		(result?.pending ?? []).map((task) => ({ task, itemIndex })),
-	);
-	const ended: INodeExecutionData[][] = pending.map(() => []);
-	const told = new Array<Promise<void> | undefined>(pending.length);
-	const tell = (index: number, completed: boolean) => {
-		told[index] ??= pending[index].task.ended?.(completed) ?? Promise.resolve();
-	};
-	if (!firstFailure && pending.length > 0) {
-		await waitForTasks(
-			this,
-			pending.map(({ task }) => task.wait),
-			(index, outcome) => {
-				const { task, itemIndex } = pending[index];
-				ended[index] = outputOf.call(this, task, outcome, itemIndex, failed);
-				tell(index, outcome.ok && isSuccessStatus(outcome.progress.status));
-				return firstFailure ? 'stop' : undefined;
-			},
-		);
-	}
+	// 2. Wait for the tasks still running.
+	waiting.close();
+	await waiting.finished;
 	// Tasks the node did not wait for to the end (it stopped, or never began to wait).
 	pending.forEach((_entry, index) => tell(index, false));
 	await Promise.allSettled(told);

@@ -40,34 +40,30 @@ interface Watched {
 /** How often the loop looks for tasks whose next request is due (no request is made by looking). */
 const LOOK_EVERY_MS = 200;
 
+/** The wait for an execution's tasks, which join it as their items submit them. */
+export interface TaskWait {
+	/** Starts waiting for one more task; `onTaskEnd` will name it by the number returned. */
+	add(request: WaitRequest): number;
+	/** No task will join any more: `finished` settles once those joined have ended. */
+	close(): void;
+	finished: Promise<void>;
+}
+
 /**
  * Waits until every task has ended, timed out, or the caller says stop. One plain loop: each turn
- * it asks every task whose time has come for its progress, then sleeps a moment. The requests go
- * out within the execution's request limit, so a thousand tasks do not mean a thousand requests at
- * once. A task is asked again after a pause that grows with its age (model/pollSchedule.ts). A
- * request that fails for a passing reason (busy, 5xx, a reset) is simply asked again next time,
- * until the task's own timeout. Each ended task is handed to `onTaskEnd` as soon as it is seen.
+ * it asks every task whose time has come for its progress, then sleeps a moment. Tasks join while
+ * the other items are still being uploaded, so an early task is seen ended while the batch is still
+ * being submitted. The requests go out within the execution's request limit, so a thousand tasks
+ * do not mean a thousand requests at once. A task is asked again after a pause that grows with its
+ * age (model/pollSchedule.ts). A request that fails for a passing reason (busy, 5xx, a reset) is
+ * simply asked again next time, until the task's own timeout. Each ended task is handed to
+ * `onTaskEnd` as soon as it is seen. When the execution stops (canceled, or failing fast), the
+ * loop ends and tasks that join later are not waited for.
  */
-export async function waitForTasks(
-	context: EverGisFunctions,
-	requests: WaitRequest[],
-	onTaskEnd: OnTaskEnd,
-): Promise<void> {
-	const startedAt = Date.now();
-	const tasks: Watched[] = requests.map((request, index) => {
-		const since = request.since ?? startedAt;
-		return {
-			request,
-			index,
-			since,
-			deadline: since + request.timeoutMs,
-			nextPollAt: since + request.pollIntervalMs,
-			asking: false,
-			asked: false,
-			ended: false,
-		};
-	});
-	let open = tasks.length;
+export function waitForTasks(context: EverGisFunctions, onTaskEnd: OnTaskEnd): TaskWait {
+	const tasks: Watched[] = [];
+	let open = 0;
+	let closed = false;
 	let stopped = false;
 	const end = (task: Watched, outcome: WaitOutcome) => {
 		if (task.ended || stopped) return;
@@ -77,30 +73,58 @@ export async function waitForTasks(
 	};
 	const { stopSignal } = requestsOf(context);
 
-	while (open > 0 && !stopped) {
-		if (stopSignal.aborted) {
-			if (cancelSignalOf(context)?.aborted) {
-				for (const task of tasks) end(task, { ok: false, error: canceled(context, task) });
+	const loop = async () => {
+		while ((open > 0 || !closed) && !stopped) {
+			if (stopSignal.aborted) {
+				if (cancelSignalOf(context)?.aborted) {
+					for (const task of tasks) end(task, { ok: false, error: canceled(context, task) });
+				}
+				return;
 			}
-			return;
-		}
-		const now = Date.now();
-		for (const task of tasks) {
-			if (task.ended || task.asking) continue;
-			if (task.deadline <= now && task.asked) {
-				end(task, { ok: false, error: timedOut(context, task), lastProgress: task.last });
-			} else if (task.nextPollAt <= now || task.deadline <= now) {
-				task.asking = true;
-				task.asked = true;
-				void ask(context, task, end).finally(() => (task.asking = false));
+			const now = Date.now();
+			for (const task of tasks) {
+				if (task.ended || task.asking) continue;
+				if (task.deadline <= now && task.asked) {
+					end(task, { ok: false, error: timedOut(context, task), lastProgress: task.last });
+				} else if (task.nextPollAt <= now || task.deadline <= now) {
+					task.asking = true;
+					task.asked = true;
+					void ask(context, task, end).finally(() => (task.asking = false));
+				}
+			}
+			try {
+				await pause(LOOK_EVERY_MS, stopSignal);
+			} catch {
+				// canceled or stopped: the next turn sees it
 			}
 		}
-		try {
-			await pause(LOOK_EVERY_MS, stopSignal);
-		} catch {
-			// canceled or stopped: the next turn sees it
-		}
-	}
+	};
+	let running: Promise<void> | undefined;
+	return {
+		add: (request) => {
+			const since = request.since ?? Date.now();
+			const index = tasks.length;
+			tasks.push({
+				request,
+				index,
+				since,
+				deadline: since + request.timeoutMs,
+				nextPollAt: since + request.pollIntervalMs,
+				asking: false,
+				asked: false,
+				ended: false,
+			});
+			open++;
+			running ??= loop();
+			return index;
+		},
+		close: () => {
+			closed = true;
+		},
+		get finished() {
+			return running ?? Promise.resolve();
+		},
+	};
 }
 
 async function ask(
