@@ -5,7 +5,7 @@ import { failureReason } from '../model/task';
 import type { NodeError } from '../shared/nodeErrors';
 import { asNodeError, errorItem, operationError } from '../shared/nodeErrors';
 import { mapWithConcurrency } from '../shared/pool';
-import { allowRequestsInFlight, requestsOf, stopRequests } from '../transport/execution';
+import { allowItemsAtOnce, requestsOf, stopRequests } from '../transport/execution';
 import type { WaitOutcome } from '../transport/waitForTasks';
 import { waitForTasks } from '../transport/waitForTasks';
 import * as file from './file';
@@ -45,7 +45,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const concurrency =
 		Number(this.getNodeParameter('options.concurrency', 0, DEFAULT_CONCURRENCY)) ||
 		DEFAULT_CONCURRENCY;
-	allowRequestsInFlight(this, concurrency);
+	allowItemsAtOnce(this, concurrency);
 	const continueOnFail = this.continueOnFail();
 	let firstFailure: NodeError | undefined;
 

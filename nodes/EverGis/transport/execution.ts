@@ -37,9 +37,12 @@ export function requestsOf(context: EverGisFunctions): ExecutionRequests {
 	return requests;
 }
 
-/** The node's Concurrency lets more items run at once than the default ceiling: the limit may grow as far. */
-export function allowRequestsInFlight(context: EverGisFunctions, ceiling: number): void {
-	requestsOf(context).limit.raiseCeiling(ceiling);
+/**
+ * The node's items (up to Concurrency at a time) upload and submit while the wait asks for the
+ * progress of the tasks already submitted: the limit may grow to room for both.
+ */
+export function allowItemsAtOnce(context: EverGisFunctions, concurrency: number): void {
+	requestsOf(context).limit.raiseCeiling(REQUEST_LIMIT.ceiling + concurrency);
 }
 
 /** Stops this execution's requests: those waiting for a slot, retries, uploads in flight. */

@@ -40,6 +40,8 @@ export interface EverGisRequest extends RequestPurpose {
 	maxAttempts?: number;
 	/** Runs after each attempt, whatever its outcome (an upload closes what it opened). */
 	afterAttempt?: () => void;
+	/** Can go out a moment later (a progress request of the wait): other requests go first. */
+	background?: boolean;
 }
 
 interface Session {
@@ -199,6 +201,7 @@ async function send<T>(
 		{
 			signal: stopSignal,
 			limit: probe ? undefined : limit,
+			background: request.background,
 			prepare: probe ? undefined : async () => await keepTokenFresh(context, session),
 			// An upload's time says how big the file is; a small request's, how loaded the server is.
 			timeTellsLoad: !multipart,

@@ -14,7 +14,7 @@ import { whenAborted } from '../shared/pause';
 export const REQUEST_LIMIT = {
 	/** Requests in flight at the start, before anything is known of the server. */
 	initial: 4,
-	/** The limit's ceiling when the node's Concurrency is lower (the wait loop's progress requests). */
+	/** The limit's ceiling for progress requests (the trigger's, a wait's); the node adds its Concurrency. */
 	ceiling: 8,
 	/** An answer this many times slower than the fastest recent one, and … */
 	slowFactor: 4,
@@ -44,6 +44,7 @@ export class RequestLimit {
 	private window: number;
 	private inFlight = 0;
 	private readonly queue: Array<{ admit: () => void }> = [];
+	private readonly backgroundQueue: Array<{ admit: () => void }> = [];
 	private lastHalvedAt = Number.NEGATIVE_INFINITY;
 	private readonly recentLatencies: number[] = [];
 
@@ -54,7 +55,7 @@ export class RequestLimit {
 		this.window = Math.min(REQUEST_LIMIT.initial, ceiling);
 	}
 
-	/** Lets the limit grow further (the node's Concurrency above the default ceiling). */
+	/** Lets the limit grow further (room for the node's items besides its progress requests). */
 	raiseCeiling(ceiling: number): void {
 		this.ceiling = Math.max(this.ceiling, ceiling);
 	}
@@ -68,10 +69,17 @@ export class RequestLimit {
 		return this.inFlight;
 	}
 
-	/** Waits for a free slot (in the order asked). Rejects when `signal` aborts meanwhile. */
-	async enter(signal?: AbortSignal): Promise<Slot> {
+	/**
+	 * Waits for a free slot, in the order asked. A `background` request (a progress request of the
+	 * wait, which can as well go out a moment later) is let through only when no other request is
+	 * waiting, so that the items' uploads and task requests are not queued behind a burst of polls.
+	 * Rejects when `signal` aborts meanwhile.
+	 */
+	async enter(signal?: AbortSignal, background = false): Promise<Slot> {
 		if (signal?.aborted) throw new HaltedError();
-		if (this.inFlight >= this.current || this.queue.length > 0) {
+		const queue = background ? this.backgroundQueue : this.queue;
+		const ahead = this.queue.length + (background ? this.backgroundQueue.length : 0);
+		if (this.inFlight >= this.current || ahead > 0) {
 			await new Promise<void>((resolve, reject) => {
 				const waiter = {
 					admit: () => {
@@ -81,12 +89,12 @@ export class RequestLimit {
 				};
 				const forget = signal
 					? whenAborted(signal, () => {
-							const at = this.queue.indexOf(waiter);
-							if (at >= 0) this.queue.splice(at, 1);
+							const at = queue.indexOf(waiter);
+							if (at >= 0) queue.splice(at, 1);
 							reject(new HaltedError());
 						})
 					: () => undefined;
-				this.queue.push(waiter);
+				queue.push(waiter);
 			});
 		} else {
 			this.inFlight++;
@@ -131,9 +139,11 @@ export class RequestLimit {
 	}
 
 	private admitWaiting(): void {
-		while (this.queue.length > 0 && this.inFlight < this.current) {
+		while (this.inFlight < this.current) {
+			const next = this.queue.shift() ?? this.backgroundQueue.shift();
+			if (!next) return;
 			this.inFlight++;
-			this.queue.shift()?.admit();
+			next.admit();
 		}
 	}
 }

@@ -103,6 +103,8 @@ export interface RetryHooks {
 	signal?: AbortSignal;
 	/** Each attempt waits for a slot of the execution's request limit, and tells it how it went. */
 	limit?: RequestLimit;
+	/** The attempts may wait for the limit's other requests (see RequestLimit.enter). */
+	background?: boolean;
 	/** Whether an attempt's time says how loaded the server is (a small request's does, an upload's not). */
 	timeTellsLoad?: boolean;
 	/** Runs in each attempt's slot before it is sent (the token check); a failure ends the request as it is. */
@@ -137,7 +139,7 @@ export async function withRetries<T>(
 		let slot: Slot | undefined;
 		let stage: 'waiting' | 'preparing' | 'sent' = 'waiting';
 		try {
-			slot = await hooks.limit?.enter(hooks.signal);
+			slot = await hooks.limit?.enter(hooks.signal, hooks.background);
 			stage = 'preparing';
 			await hooks.prepare?.();
 			stage = 'sent';

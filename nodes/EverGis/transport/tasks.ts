@@ -70,7 +70,12 @@ export async function createTilingTask(
 export async function getTaskProgress(
 	this: EverGisFunctions,
 	taskId: string,
-	options: { itemIndex?: number; maxAttempts?: number; timeoutMs?: number } = {},
+	options: {
+		itemIndex?: number;
+		maxAttempts?: number;
+		timeoutMs?: number;
+		background?: boolean;
+	} = {},
 ): Promise<TaskProgress> {
 	return (await everGisRequest.call(this, {
 		method: 'GET',

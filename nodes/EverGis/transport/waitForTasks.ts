@@ -137,6 +137,7 @@ async function ask(
 		const progress = await getTaskProgress.call(context, taskId, {
 			itemIndex,
 			maxAttempts: 1,
+			background: true,
 			timeoutMs: Math.min(60_000, Math.max(1_000, task.deadline - Date.now())),
 		});
 		task.last = progress;

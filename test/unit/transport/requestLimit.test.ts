@@ -204,4 +204,30 @@ describe('RequestLimit', () => {
 		expect(mean(0) + mean(1)).toBeGreaterThan(3);
 		expect(mean(0) + mean(1)).toBeLessThan(10);
 	});
+
+	test('background requests (progress polls) wait while other requests are waiting', async () => {
+		const limit = new RequestLimit(8);
+		const held = await enterMany(limit, 4);
+		const order: string[] = [];
+		const polls = [1, 2].map(async (n) => {
+			(await limit.enter(undefined, true)).leave('other');
+			order.push(`poll ${n}`);
+		});
+		const uploads = [1, 2].map(async (n) => {
+			(await limit.enter()).leave('other');
+			order.push(`upload ${n}`);
+		});
+		// A background request asks while another is waiting: it waits even for a free slot.
+		for (const slot of held) slot.leave('other');
+		await Promise.all([...polls, ...uploads]);
+		expect(order.indexOf('upload 1')).toBeLessThan(order.indexOf('poll 1'));
+		expect(order.indexOf('upload 2')).toBeLessThan(order.indexOf('poll 1'));
+	});
+
+	test('a background request goes out at once when nothing waits', async () => {
+		const limit = new RequestLimit(8);
+		const slot = await limit.enter(undefined, true);
+		expect(limit.active).toBe(1);
+		slot.leave('other');
+	});
 });
