@@ -7,7 +7,7 @@ import type { ChildOutcome, ScenarioOptions } from './measure';
 import { spread } from './measure';
 import type { RunSummary, Scenario } from './protocol';
 import type { Row } from './report';
-import { mib, sec, times, withSpread } from './report';
+import { SECTION, mib, sec, times, withSpread } from './report';
 import { SandboxProcess } from './sandboxProcess';
 import { writeBigTiff } from './tiff';
 
@@ -134,7 +134,7 @@ async function contentCost(rows: Row[], notes: string[], ctx: LoadedBenchContext
 		await sandbox.stop();
 	}
 
-	const section = `5. Skip Files Already Loaded, Match Files By Content: the ${mib(size)} raster (Upload to Catalog, wait on)`;
+	const section = `${SECTION.alreadyLoadedContent}. Skip Files Already Loaded, Match Files By Content: the ${mib(size)} raster (Upload to Catalog, wait on)`;
 	const extra = spread(pairs.map((p) => p.on.nodeMs - p.off.nodeMs));
 	const ratio = spread(pairs.map((p) => (p.on.nodeMs - p.off.nodeMs) / p.off.uploadMs));
 	rows.push({
@@ -173,7 +173,7 @@ async function contentCost(rows: Row[], notes: string[], ctx: LoadedBenchContext
 		verdict: onRss.max < 64 * MiB ? 'PASS' : 'MISS',
 	});
 	notes.push(
-		`Skip Files Already Loaded (section 5): each run is a fresh child with an empty memory, so the file is new: read once for its SHA-256 (n8n's binary stream, 256 KiB chunks), claimed, uploaded, its task waited for. RSS sampled as in section 1 (RSS before the node ${withSpread(spread(pairs.map((p) => p.on.baselineRss)), mib)}).`,
+		`Skip Files Already Loaded (section ${SECTION.alreadyLoadedContent}): each run is a fresh child with an empty memory, so the file is new: read once for its SHA-256 (n8n's binary stream, 256 KiB chunks), claimed, uploaded, its task waited for. RSS sampled as in section ${SECTION.memory} (RSS before the node ${withSpread(spread(pairs.map((p) => p.on.baselineRss)), mib)}).`,
 	);
 }
 
@@ -232,7 +232,7 @@ async function storeCost(rows: Row[], notes: string[], ctx: LoadedBenchContext):
 		);
 	}
 
-	const section = `6. Skip Files Already Loaded: ${STORE_ITEMS} items against n8n's store (n8n 2.40.7's own, SQLite) holding ${REMEMBERED.toLocaleString('en')} remembered files; sandbox latency ${STORE_LATENCY_MS} ms, wait off`;
+	const section = `${SECTION.alreadyLoadedStore}. Skip Files Already Loaded: ${STORE_ITEMS} items against n8n's store (n8n 2.40.7's own, SQLite) holding ${REMEMBERED.toLocaleString('en')} remembered files; sandbox latency ${STORE_LATENCY_MS} ms, wait off`;
 	for (const mode of ['content', 'nameAndSize'] as const) {
 		const runs = result.runs.filter((run) => run.mode === mode);
 		const label = mode === 'content' ? 'Content' : 'Name and Size';
@@ -262,7 +262,7 @@ async function storeCost(rows: Row[], notes: string[], ctx: LoadedBenchContext):
 	}
 	const skipCalls = result.runs[0]?.skipCalls ?? {};
 	notes.push(
-		`Skip Files Already Loaded (section 6): each item one different 17 KB file; n8n's store is n8n 2.40.7's DeduplicationHelper on its own SQLite database (migrated by n8n), run with n8n's Node 24 (its sqlite3 driver is built for it), the engine from this repository in the same process. A run whose files are all remembered makes ${Object.entries(
+		`Skip Files Already Loaded (section ${SECTION.alreadyLoadedStore}): each item one different 17 KB file; n8n's store is n8n 2.40.7's DeduplicationHelper on its own SQLite database (migrated by n8n), run with n8n's Node 24 (its sqlite3 driver is built for it), the engine from this repository in the same process. A run whose files are all remembered makes ${Object.entries(
 			skipCalls,
 		)
 			.map(([kind, n]) => `${n} ${kind}`)

@@ -16,6 +16,21 @@ export interface Row {
 
 const MiB = 2 ** 20;
 
+/** The number of each section in the report, in the order bench/run.ts runs them: one place to renumber. */
+export const SECTION = {
+	memory: 1,
+	uploadSpeed: 2,
+	batch: 3,
+	requests: 4,
+	realN8nUpload: 5,
+	alreadyLoadedContent: 6,
+	alreadyLoadedStore: 7,
+	sharedServer: 8,
+	polling: 9,
+	failFast: 10,
+	sharedServerInN8n: 11,
+} as const;
+
 export const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
 export const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 export const times = (ratio: number): string => `${ratio.toFixed(2)}×`;

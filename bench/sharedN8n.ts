@@ -19,7 +19,7 @@ import {
 	waitForWebhook,
 } from '../test/real-n8n';
 import { spread } from './measure';
-import { sec, times, withSpread } from './report';
+import { SECTION, sec, times, withSpread } from './report';
 import { SandboxProcess, USER } from './sandboxProcess';
 import type { BenchContext } from './sharedServer';
 import { SHARED, inProcessFigures } from './sharedServer';
@@ -105,7 +105,7 @@ function nodeRun(record: ExecutionRecord) {
 }
 
 export async function sharedN8nSection(ctx: BenchContext): Promise<void> {
-	const section = `8. The shared-server case inside a real n8n ${N8N_VERSION} (package from its tarball, one n8n start, SQLite): sandbox maxActiveRequests ${MAX_ACTIVE}, ${EXECUTIONS} webhook-started executions at once, ${SHARED.items} small files each, Poll Interval ${SHARED.pollInterval} s`;
+	const section = `${SECTION.sharedServerInN8n}. The shared-server case inside a real n8n ${N8N_VERSION} (package from its tarball, one n8n start, SQLite): sandbox maxActiveRequests ${MAX_ACTIVE}, ${EXECUTIONS} webhook-started executions at once, ${SHARED.items} small files each, Poll Interval ${SHARED.pollInterval} s`;
 	const sandbox = await SandboxProcess.start(ctx.buildRoot, {
 		latencyMs: SHARED.latencyMs,
 		taskDurationMs: SHARED.taskMs,
@@ -259,5 +259,5 @@ export async function sharedN8nSection(ctx: BenchContext): Promise<void> {
 }
 
 export function sharedN8nMethod(): string {
-	return `**Real n8n cross-check**: the package built, packed (\`npm pack\`) and installed from its tarball into a throwaway user folder of the real n8n ${N8N_VERSION} (Node 24) that scripts/real-n8n/install.sh installs; one \`n8n start\` (SQLite, regular mode: the three executions run in that one process, not in three workers) with ${ROUNDS * EXECUTIONS} published workflows Webhook → Read/Write Files from Disk (${SHARED.items} copies of the small raster) → EverGIS Tiling (Raster → Upload to Catalog, Poll Interval ${SHARED.pollInterval} s), each with an EverGIS credential of its own (no token yet). Each round calls ${EXECUTIONS} webhooks at once (the sandbox's stats reset just before); the wall time is the EverGIS node's first \`startTime\` to its last \`startTime + executionTime\` in n8n's run data, as the in-process rows measure from execute() start to end; the baseline is section 5's adaptive rows (maxActiveRequests ${MAX_ACTIVE}) of the same bench run. ${ROUNDS} rounds: each costs an n8n CLI boot per workflow to publish (3 to 12 s each), so fewer rounds than in-process.`;
+	return `**Real n8n cross-check**: the package built, packed (\`npm pack\`) and installed from its tarball into a throwaway user folder of the real n8n ${N8N_VERSION} (Node 24) that scripts/real-n8n/install.sh installs; one \`n8n start\` (SQLite, regular mode: the three executions run in that one process, not in three workers) with ${ROUNDS * EXECUTIONS} published workflows Webhook → Read/Write Files from Disk (${SHARED.items} copies of the small raster) → EverGIS Tiling (Raster → Upload to Catalog, Poll Interval ${SHARED.pollInterval} s), each with an EverGIS credential of its own (no token yet). Each round calls ${EXECUTIONS} webhooks at once (the sandbox's stats reset just before); the wall time is the EverGIS node's first \`startTime\` to its last \`startTime + executionTime\` in n8n's run data, as the in-process rows measure from execute() start to end; the baseline is section ${SECTION.sharedServer}'s adaptive rows (maxActiveRequests ${MAX_ACTIVE}) of the same bench run. ${ROUNDS} rounds: each costs an n8n CLI boot per workflow to publish (3 to 12 s each), so fewer rounds than in-process.`;
 }

@@ -6,7 +6,7 @@ import type { SandboxStats, TaskRecord } from '../sandbox';
 import type { Spread } from './measure';
 import { spread } from './measure';
 import type { Row } from './report';
-import { sec, times, withSpread } from './report';
+import { SECTION, sec, times, withSpread } from './report';
 import { SandboxProcess } from './sandboxProcess';
 import type { ExecResult, ExecScenario, FromSharedChild, NodePatch } from './sharedProtocol';
 
@@ -418,7 +418,7 @@ function medianRun(runs: SharedRun[]): SharedRun | undefined {
 
 export async function sharedSection(ctx: BenchContext): Promise<void> {
 	for (const [maxActive, executions] of SHARED.configs) {
-		const section = `5. Shared server: sandbox maxActiveRequests ${maxActive}, ${executions} executions at once (a child process each, fresh credentials), ${SHARED.items} small files each, wait on, task ${sec(SHARED.taskMs)}, latency ${SHARED.latencyMs} ms, Poll Interval ${SHARED.pollInterval} s`;
+		const section = `${SECTION.sharedServer}. Shared server: sandbox maxActiveRequests ${maxActive}, ${executions} executions at once (a child process each, fresh credentials), ${SHARED.items} small files each, wait on, task ${sec(SHARED.taskMs)}, latency ${SHARED.latencyMs} ms, Poll Interval ${SHARED.pollInterval} s`;
 		await sharedConfig(ctx, maxActive, executions, section);
 	}
 	noteRestarts(ctx, 'Shared server');
@@ -474,7 +474,7 @@ export async function pollingSection(ctx: BenchContext): Promise<void> {
 		log: true,
 	});
 	ctx.sandboxes.push(sandbox);
-	const section = `6. Polling cost: ${POLL_ITEMS} items per execution, default settings (Poll Interval ${DEFAULT_POLL_S} s); the poll back-off (shipped) and today's fixed interval run side by side, at the same time`;
+	const section = `${SECTION.polling}. Polling cost: ${POLL_ITEMS} items per execution, default settings (Poll Interval ${DEFAULT_POLL_S} s); the poll back-off (shipped) and today's fixed interval run side by side, at the same time`;
 	const files = Array.from({ length: POLL_ITEMS }, () => ctx.smallFile);
 	try {
 		for (const c of POLL_CASES) {
@@ -549,7 +549,7 @@ export async function failFastSection(ctx: BenchContext): Promise<void> {
 		log: false,
 	});
 	ctx.sandboxes.push(sandbox);
-	const section = `7. Fail fast: default settings (Poll Interval ${DEFAULT_POLL_S} s, Concurrency 4, no Continue On Fail), latency 50 ms`;
+	const section = `${SECTION.failFast}. Fail fast: default settings (Poll Interval ${DEFAULT_POLL_S} s, Concurrency 4, no Continue On Fail), latency 50 ms`;
 	const submit: Array<{ ms: number; tasks: number; uploads: number }> = [];
 	const wait: Array<{ ms: number; named: boolean }> = [];
 	try {
