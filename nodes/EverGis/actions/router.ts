@@ -86,7 +86,9 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			try {
 				const result = await operation.execute.call(this, itemIndex);
 				results[itemIndex] = result;
-				// After a failure the wait has stopped: a task added then is not waited for.
+				// After a failure the wait has stopped: a task added then is not waited for. The wait
+				// numbers tasks in the order added and may report one at once (a canceled execution),
+				// so its entry is recorded first.
 				for (const task of result.pending ?? []) {
 					pending.push({ task, itemIndex });
 					ended.push([]);
