@@ -18,7 +18,8 @@ export function seededRandom(seed: number): () => number {
  */
 export class FaultInjector {
 	private random: () => number;
-	private readonly queued = new Map<RouteName, FaultKind[]>();
+	/** Per route, what the next requests get: a fault, or null to pass. */
+	private readonly queued = new Map<RouteName, Array<FaultKind | null>>();
 
 	constructor(
 		seed: number,
@@ -35,8 +36,9 @@ export class FaultInjector {
 		this.rules = rules;
 	}
 
-	failNext(route: RouteName, kind: FaultKind, count = 1): void {
+	failNext(route: RouteName, kind: FaultKind, count = 1, after = 0): void {
 		const list = this.queued.get(route) ?? [];
+		for (let i = 0; i < after; i++) list.push(null);
 		for (let i = 0; i < count; i++) list.push(kind);
 		this.queued.set(route, list);
 	}
@@ -44,7 +46,7 @@ export class FaultInjector {
 	/** The fault for the request that just arrived, if any. */
 	decide(route: RouteName): FaultKind | undefined {
 		const list = this.queued.get(route);
-		if (list && list.length > 0) return list.shift();
+		if (list && list.length > 0) return list.shift() ?? undefined;
 		const rule = this.rules[route];
 		if (!rule || rule.rate <= 0 || rule.kinds.length === 0) return undefined;
 		if (this.random() >= rule.rate) return undefined;

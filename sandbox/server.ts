@@ -63,6 +63,13 @@ function readSome(req: IncomingMessage, bytes: number, ms: number): Promise<void
 
 function faultReply(kind: FaultKind): Reply | undefined {
 	if (kind === 'html') return nginxReply(502);
+	// EverGIS's own refusal of a request it checked (ASP.NET validation shape): nothing was done.
+	if (kind === '400') {
+		return {
+			status: 400,
+			body: { title: 'One or more validation errors occurred.', errors: { request: ['Injected fault: 400'] } },
+		};
+	}
 	const status = STATUS_FAULTS[kind];
 	if (status === undefined) return undefined;
 	const headers = status === 429 || status === 503 ? { 'retry-after': '1' } : undefined;
@@ -354,13 +361,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		origin,
 		options: o,
 		setOptions: (patch) => core.setOptions(patch),
-		failNext(route, kind, count = 1) {
+		failNext(route, kind, count = 1, after = 0) {
 			if (!isRouteName(route)) throw new OptionError(`failNext: unknown route '${route}'`);
 			if (!isFaultKind(kind)) throw new OptionError(`failNext: unknown fault kind '${kind}'`);
 			if (!Number.isInteger(count) || count < 1) {
 				throw new OptionError('failNext: count must be a positive integer');
 			}
-			core.faults.failNext(route, kind, count);
+			core.faults.failNext(route, kind, count, after);
 		},
 		stats: () => core.statsSnapshot(),
 		resetStats: () => core.resetStats(),

@@ -40,7 +40,8 @@ export type FaultKind =
 	| 'reset-after'
 	| '500-after'
 	| 'hang'
-	| 'html';
+	| 'html'
+	| '400';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
 	'500',
@@ -55,6 +56,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 	'500-after',
 	'hang',
 	'html',
+	'400',
 ];
 
 export interface FaultRule {
@@ -263,7 +265,8 @@ export interface Sandbox {
 	origin: string;
 	options: ResolvedOptions;
 	setOptions(patch: Partial<SandboxOptions>): void;
-	failNext(route: RouteName, kind: FaultKind, count?: number): void;
+	/** The next `count` requests to the route get the fault, after `after` requests that pass. */
+	failNext(route: RouteName, kind: FaultKind, count?: number, after?: number): void;
 	stats(): SandboxStats;
 	resetStats(): void;
 	tasks(): TaskRecord[];

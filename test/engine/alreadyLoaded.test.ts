@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
-import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { startSandbox } from '../../sandbox';
 import type { Sandbox } from '../../sandbox';
@@ -13,10 +13,14 @@ import { MemoryDeduplicator } from '../helpers/memoryDeduplicator';
 import type { FileItemSpec } from '../helpers/testNodes';
 import { fixture, tilingWorkflow, uploadParameters } from '../helpers/workflows';
 
-// Raster → Upload to Catalog → Skip Files Already Loaded, each rule of issue 12, through n8n's
-// engine with n8n's deduplication store in memory (test/helpers/memoryDeduplicator.ts: n8n's own
-// logic, a turn of the event loop between each call's read and write, like a database). The
-// engine's workflow is 'wf-test' and the EverGIS node is 'node-2'; every run is a manual run.
+// Raster → Upload to Catalog → Skip Files Already Loaded, each rule, through n8n's engine with
+// n8n's deduplication store in memory (test/helpers/memoryDeduplicator.ts: n8n's own logic, a turn
+// of the event loop between each call's read and write, like a database). The engine's workflow is
+// 'wf-test' and the EverGIS node is 'node-2'. The rule: a file whose task was created counts as
+// loaded unless its task is known to have ended other than Completed; a task whose end a run did
+// not see is asked by a later run. `nightly.run()` runs the workflow as its Schedule Trigger does
+// (production mode), keeping the workflow's static data between runs as n8n saves it; `engine.run()`
+// is a manual run, whose static data n8n does not keep.
 
 const CATALOG = 'demo.landsat_images';
 const NODE_ID = 'node-2';
@@ -102,12 +106,51 @@ const summary = (result: RunResult) =>
 		item.json.skipped ? 'skipped' : item.json.error ? 'error' : (item.json.status as string),
 		names(item).join(','),
 	]);
-const remembered = () => deduplicator.entries('wf-test', NODE_ID).length;
+/** The memory's key of a file (Content matching). */
+const keyOf = (path: string, catalog = CATALOG) =>
+	JSON.stringify(['evergis', 1, sandbox.url, catalog, 'sha256', sha256(path)]);
+/** Files whose task was created (they count as loaded), among `paths`. */
+const loaded = (...paths: string[]) =>
+	paths.filter((path) => deduplicator.has('wf-test', keyOf(path))).map((path) => basename(path));
+/** Files claimed by a run that has not created their task (yet), among `paths`. */
+const claimed = (...paths: string[]) =>
+	paths
+		.filter((path) => deduplicator.has('wf-test', `claim ${keyOf(path)}`))
+		.map((path) => basename(path));
 const hints = (result: RunResult) =>
 	(result.run.data.resultData.runData.EverGIS?.[0]?.hints ?? []).map((hint) => hint.message);
+/** The sandbox's task for a file of this run, by its source file name. */
+const taskOf = (name: string) =>
+	tasked().find((task) => (task.body.files as string[]).some((file) => sourceName(file) === name));
+const sourceName = (fileId: string) => fileId.replace(/_[0-9a-f]{12}(\.\w+)$/, '$1');
+
+/**
+ * Production runs, as the workflow's Schedule Trigger starts them: n8n keeps the static data a run
+ * changed (see TestEngine.run), and the next run starts with it.
+ */
+class Nightly {
+	staticData: IDataObject = {};
+
+	async run(spec: WorkflowSpec): Promise<RunResult> {
+		const result = await engine.run(spec, { mode: 'trigger', staticData: this.staticData });
+		if (result.staticData) this.staticData = result.staticData;
+		return result;
+	}
+}
+
+const allEnded = () =>
+	sandbox.tasks().every((task) => ['Completed', 'Failed', 'Canceled'].includes(task.status));
+
+async function waitFor(condition: () => boolean, ms = 10_000) {
+	const deadline = Date.now() + ms;
+	while (!condition()) {
+		if (Date.now() > deadline) throw new Error('waited in vain');
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
 
 describe('Skip Files Already Loaded', () => {
-	test('a file whose task Completed is skipped on the next run: an output item says so, paired with its input item, and EverGIS is not asked anything', async () => {
+	test('a file whose task Completed is skipped on the next run: an output item says so, paired with its input item, and EverGIS is asked only for the catalog', async () => {
 		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
 		const b = rasterFile('b.tif', 'cogeo.tif');
 		const first = await engine.run(loadFiles([a, b]));
@@ -117,7 +160,8 @@ describe('Skip Files Already Loaded', () => {
 			['Completed', 'b.tif'],
 		]);
 		expect(uploaded()).toEqual(['a.tif', 'b.tif']);
-		expect(remembered()).toBe(2);
+		expect(loaded(a, b)).toEqual(['a.tif', 'b.tif']);
+		expect(claimed(a, b)).toEqual([]);
 		// The engine runs workflows in n8n's manual mode: a test run counts like a scheduled one.
 		expect(first.run.mode).toBe('manual');
 
@@ -138,11 +182,12 @@ describe('Skip Files Already Loaded', () => {
 		expect(names(items[1])).toEqual(['b.tif']);
 		expect(uploaded()).toEqual([]);
 		expect(tasked()).toEqual([]);
+		// The catalog is checked first (a misspelt one fails before any file is read): one request.
 		const stats = sandbox.stats();
 		expect(stats.logins).toBe(0);
-		expect(Object.values(stats.requests).reduce((a, b) => a + b, 0)).toBe(0);
-		// One look-up for both items (check, then take back what it did not know: nothing here).
-		expect(remembered()).toBe(2);
+		expect(stats.requests).toEqual(expect.objectContaining({ layer: 1 }));
+		expect(Object.values(stats.requests).reduce((x, y) => x + y, 0)).toBe(1);
+		expect(deduplicator.entries('wf-test')).toHaveLength(2);
 	});
 
 	test('off (the default): nothing is read from or written to the store', async () => {
@@ -163,7 +208,7 @@ describe('Skip Files Already Loaded', () => {
 			['Completed', 'good.tif'],
 			['error', 'corrupt.tif'],
 		]);
-		expect(remembered()).toBe(1);
+		expect(loaded(good, broken)).toEqual(['good.tif']);
 
 		mark();
 		const again = await engine.run(
@@ -174,20 +219,20 @@ describe('Skip Files Already Loaded', () => {
 			['Failed', 'corrupt.tif'],
 		]);
 		expect(uploaded()).toEqual(['corrupt.tif']);
-		expect(remembered()).toBe(1);
+		expect(loaded(good, broken)).toEqual(['good.tif']);
 
 		// corrupt.tif replaced by a good raster under the same name.
-		rasterFile('corrupt.tif', 'world.byte.tif');
+		const fixed = rasterFile('corrupt.tif', 'world.byte.tif');
 		mark();
-		const fixed = await engine.run(loadFiles([good, broken]));
-		expect(summary(fixed)).toEqual([
+		const loadedNow = await engine.run(loadFiles([good, fixed]));
+		expect(summary(loadedNow)).toEqual([
 			['skipped', 'good.tif'],
 			['Completed', 'corrupt.tif'],
 		]);
 		expect(uploaded()).toEqual(['corrupt.tif']);
 
 		mark();
-		const after = await engine.run(loadFiles([good, broken]));
+		const after = await engine.run(loadFiles([good, fixed]));
 		expect(summary(after)).toEqual([
 			['skipped', 'good.tif'],
 			['skipped', 'corrupt.tif'],
@@ -195,7 +240,7 @@ describe('Skip Files Already Loaded', () => {
 		expect(uploaded()).toEqual([]);
 	});
 
-	test('a file whose item failed (upload refused) or that never got a task (its creation failed) is loaded again next run', async () => {
+	test('a file whose item failed before its task (upload refused) or whose task creation failed is loaded again next run; its claim is gone', async () => {
 		const small = rasterFile('small.tif', 'rgb-byte-tenth.tif');
 		const big = rasterFile('big.tif', 'cogeo.tif');
 		sandbox.setOptions({ maxUploadBytes: 100_000 });
@@ -203,7 +248,8 @@ describe('Skip Files Already Loaded', () => {
 		expect(summary(refused).map(([kind]) => kind)).toEqual(['Completed', 'error']);
 		// 413 (or, when the sandbox closes the connection first, a failed send): the item failed.
 		expect(out(refused)[1].json.error).toMatch(/HTTP 413|closed while sending/);
-		expect(remembered()).toBe(1);
+		expect(loaded(small, big)).toEqual(['small.tif']);
+		expect(claimed(small, big)).toEqual([]);
 
 		sandbox.setOptions({
 			maxUploadBytes: null,
@@ -218,16 +264,45 @@ describe('Skip Files Already Loaded', () => {
 		expect(out(noTask)[1].json.error).toMatch(/may have created the task/);
 		expect(uploaded()).toEqual(['big.tif']);
 		expect(tasked()).toEqual([]);
-		expect(remembered()).toBe(1);
+		expect(loaded(small, big)).toEqual(['small.tif']);
+		expect(claimed(small, big)).toEqual([]);
 
 		sandbox.setOptions({ faults: {} });
 		mark();
-		const loaded = await engine.run(loadFiles([small, big]));
-		expect(summary(loaded)).toEqual([
+		const done = await engine.run(loadFiles([small, big]));
+		expect(summary(done)).toEqual([
 			['skipped', 'small.tif'],
 			['Completed', 'big.tif'],
 		]);
-		expect(remembered()).toBe(2);
+		expect(loaded(small, big)).toEqual(['small.tif', 'big.tif']);
+	});
+
+	test('one item, two files (One Task per File), the second task refused: the first file, whose task was created, is not loaded again next run', async () => {
+		// Regression: the item's failure used to release the claim of the task already created, and
+		// the next run created a second task for the same file.
+		const first = rasterFile('first.tif', 'rgb-byte-tenth.tif');
+		const second = rasterFile('second.tif', 'cogeo.tif');
+		sandbox.failNext('createTask', '400', 1, 1);
+		const nightly = new Nightly();
+		const run1 = await nightly.run(
+			loadFiles([{ files: { first, second } }], { inputSource: 'allBinary' }),
+		);
+		expect(summary(run1)).toEqual([['error', '']]);
+		expect(out(run1)[0].json.error).toMatch(/HTTP 400/);
+		expect(out(run1)[0].json.description).toMatch(/Tasks this item had already created: /);
+		expect(tasked()).toHaveLength(1);
+		expect(loaded(first, second)).toEqual(['first.tif']);
+
+		await waitFor(() => taskOf('first.tif')?.status === 'Completed');
+		mark();
+		const run2 = await nightly.run(
+			loadFiles([{ files: { first, second } }], { inputSource: 'allBinary' }),
+		);
+		expect(uploaded()).toEqual(['second.tif']);
+		expect(summary(run2)).toEqual([
+			['skipped', 'first.tif'],
+			['Completed', 'second.tif'],
+		]);
 	});
 
 	test('Match Files By Content: the same name with new bytes is loaded again; Name and Size: the same name and size is skipped, another size loads', async () => {
@@ -261,55 +336,133 @@ describe('Skip Files Already Loaded', () => {
 		expect(uploaded()).toEqual(['scene.tif']);
 	});
 
-	test('Wait for Completion off: a file counts as loaded once its task is created; one whose task then fails is loaded again with Forget Earlier Loads → These Input Files', async () => {
+	test('Wait for Completion off: the next run asks the tasks: a file whose task Failed loads again, one whose task Completed is skipped; no Forget needed', async () => {
 		const broken = rasterFile('corrupt.tif', 'corrupt.tif');
 		const other = rasterFile('other.tif', 'float32.tif');
 		const noWait = { waitForCompletion: false };
-		const first = await engine.run(loadFiles([broken, other], noWait));
+		const nightly = new Nightly();
+		const first = await nightly.run(loadFiles([broken, other], noWait));
 		expect(summary(first)).toEqual([
 			['Scheduled', 'corrupt.tif'],
 			['Scheduled', 'other.tif'],
 		]);
-		expect(remembered()).toBe(2);
+		expect(loaded(broken, other)).toEqual(['corrupt.tif', 'other.tif']);
+		await waitFor(allEnded);
+		expect(taskOf('corrupt.tif')?.status).toBe('Failed');
 
-		const second = await engine.run(loadFiles([broken, other], noWait));
+		mark();
+		const second = await nightly.run(loadFiles([broken, other], noWait));
 		expect(summary(second)).toEqual([
-			['skipped', 'corrupt.tif'],
+			['Scheduled', 'corrupt.tif'],
 			['skipped', 'other.tif'],
 		]);
-
-		// Forget only corrupt.tif: the run with just that file, forgetting its own input files.
-		mark();
-		const forgetting = await engine.run(
-			loadFiles([broken], { ...noWait, options: { forgetEarlierLoads: 'theseFiles' } }),
-		);
-		expect(summary(forgetting)).toEqual([['Scheduled', 'corrupt.tif']]);
 		expect(uploaded()).toEqual(['corrupt.tif']);
-		expect(hints(forgetting).join(' ')).toMatch(/Forget Earlier Loads is 'These Input Files'/);
-		const later = await engine.run(loadFiles([broken, other], noWait));
-		expect(summary(later)).toEqual([
-			['skipped', 'corrupt.tif'],
-			['skipped', 'other.tif'],
+		expect(out(second)[1].json).toMatchObject({
+			reason: 'alreadyLoaded',
+			taskId: expect.any(String),
+		});
+	});
+
+	test('a manual run that does not see its tasks end says so: n8n keeps no state of manual runs, so no later run asks them', async () => {
+		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
+		const result = await engine.run(loadFiles([a], { waitForCompletion: false }));
+		expect(summary(result)).toEqual([['Scheduled', 'a.tif']]);
+		expect(hints(result).join(' ')).toMatch(
+			/This manual run did not see 1 task\(s\) end: \S+\. .*their files count as loaded/,
+		);
+		expect(result.staticData).toBeUndefined();
+	});
+
+	test('a task the node stopped waiting for (Timeout): counted as loaded; the next run skips it while it runs, then by how it ended (Completed: skipped; Failed: loaded again)', async () => {
+		// Regression: the file was released when the wait timed out, and the next run created a
+		// second task while the first one was still running.
+		const good = rasterFile('slow-good.tif', 'rgb-byte-tenth.tif');
+		const broken = rasterFile('slow-corrupt.tif', 'corrupt.tif');
+		sandbox.setOptions({ taskDurationMs: 4_000 });
+		const nightly = new Nightly();
+		const run1 = await nightly.run(loadFiles([good, broken], { options: { timeout: 1 } }));
+		expect(summary(run1).map(([kind]) => kind)).toEqual(['error', 'error']);
+		expect(out(run1)[0].json.error).toMatch(/did not finish within 1 s/);
+		expect(loaded(good, broken)).toEqual(['slow-good.tif', 'slow-corrupt.tif']);
+
+		mark();
+		const run2 = await nightly.run(loadFiles([good, broken], { options: { timeout: 1 } }));
+		expect(uploaded()).toEqual([]);
+		expect(out(run2).map((item) => [item.json.reason, item.json.message])).toEqual([
+			[
+				'beingLoaded',
+				expect.stringMatching(/its task \S+ from an earlier run is still (Scheduled|Executing)/),
+			],
+			['beingLoaded', expect.stringMatching(/still (Scheduled|Executing)/)],
+		]);
+
+		sandbox.setOptions({ taskDurationMs: 200 });
+		await waitFor(allEnded);
+		mark();
+		const run3 = await nightly.run(loadFiles([good, broken]));
+		expect(uploaded()).toEqual(['slow-corrupt.tif']);
+		expect(summary(run3)).toEqual([
+			['skipped', 'slow-good.tif'],
+			['error', 'slow-corrupt.tif'],
 		]);
 	});
 
-	test('Forget Earlier Loads → All: every file is loaded again', async () => {
+	test('fail fast: the files whose task was created count as loaded; the next run settles them by asking their tasks and loads exactly the others', async () => {
+		const files = ['p', 'q', 'r'].map((name, i) =>
+			rasterFile(`${name}.tif`, ['rgb-byte-tenth.tif', 'cogeo.tif', 'float32.tif'][i]),
+		);
+		const broken = rasterFile('corrupt.tif', 'corrupt.tif');
+		const nightly = new Nightly();
+		const failing = await nightly.run(loadFiles([...files, broken], {}, { continueOnFail: false }));
+		expect(failing.error?.message).toMatch(/ended Failed/);
+		const created = ['p.tif', 'q.tif', 'r.tif'].filter((name) => taskOf(name) !== undefined);
+		expect(loaded(...files, broken)).toEqual(created);
+		expect(claimed(...files, broken)).toEqual([]);
+
+		await waitFor(allEnded);
+		mark();
+		const next = await nightly.run(loadFiles(files));
+		expect(next.error).toBeUndefined();
+		expect(uploaded()).toEqual(
+			['p.tif', 'q.tif', 'r.tif'].filter((name) => !created.includes(name)),
+		);
+	});
+
+	test('a canceled execution: the files whose task was created count as loaded (n8n keeps no state of a canceled run); the others are not claimed any more', async () => {
+		const files = ['a', 'b'].map((name, i) =>
+			rasterFile(`${name}.tif`, ['rgb-byte-tenth.tif', 'cogeo.tif'][i]),
+		);
+		sandbox.setOptions({ taskDurationMs: 10_000 });
+		const cancel = new AbortController();
+		const running = engine.run(loadFiles(files), { signal: cancel.signal, mode: 'trigger' });
+		// Cancel once both tasks exist (the node is waiting for them).
+		await waitFor(() => tasked().length >= 2);
+		cancel.abort();
+		const result = await running;
+		expect(result.run.status).toBe('canceled');
+		expect(result.staticData).toBeUndefined();
+		await waitFor(() => claimed(...files).length === 0);
+		expect(loaded(...files)).toEqual(['a.tif', 'b.tif']);
+		mark();
+		expect(summary(await engine.run(loadFiles(files)))).toEqual([
+			['skipped', 'a.tif'],
+			['skipped', 'b.tif'],
+		]);
+		expect(uploaded()).toEqual([]);
+	});
+
+	test('an item that fails before its upload (no such binary property) leaves nothing loaded or claimed for the items stopped with it', async () => {
 		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
 		const b = rasterFile('b.tif', 'cogeo.tif');
-		await engine.run(loadFiles([a, b]));
-		mark();
-		const all = await engine.run(loadFiles([a], { options: { forgetEarlierLoads: 'all' } }));
-		expect(summary(all)).toEqual([['Completed', 'a.tif']]);
-		expect(hints(all).join(' ')).toMatch(/Forget Earlier Loads is 'All'/);
-		// b.tif was forgotten too.
-		const next = await engine.run(loadFiles([a, b]));
-		expect(summary(next)).toEqual([
-			['skipped', 'a.tif'],
-			['Completed', 'b.tif'],
-		]);
+		const result = await engine.run(
+			loadFiles([a, b, { files: { other: a } }], {}, { continueOnFail: false }),
+		);
+		expect(result.error?.message).toMatch(/no binary property 'data'/);
+		expect(loaded(a, b)).toEqual([]);
+		expect(claimed(a, b)).toEqual([]);
 	});
 
-	test('two executions at once load each new file once: the other execution skips it', async () => {
+	test('two executions at once load each new file once: the other execution skips it, as being loaded', async () => {
 		const files = ['one', 'two', 'three', 'four'].map((name, i) =>
 			rasterFile(
 				`${name}.tif`,
@@ -328,7 +481,24 @@ describe('Skip Files Already Loaded', () => {
 			const kinds = [summary(left)[i][0], summary(right)[i][0]].sort();
 			expect(kinds).toEqual(['Completed', 'skipped']);
 		}
-		expect(remembered()).toBe(4);
+		expect(loaded(...files)).toHaveLength(4);
+		expect(claimed(...files)).toEqual([]);
+	});
+
+	test('a claim left by a run that is gone (n8n killed mid-upload) does not block the file: the next run loads it', async () => {
+		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
+		// What a killed process leaves: the claim, no task. No run of this process holds it.
+		await deduplicator.checkProcessedAndRecord(
+			[`claim ${keyOf(a)}`],
+			'workflow',
+			{ workflow: { id: 'wf-test', active: false } as never },
+			{ mode: 'entries' },
+		);
+		mark();
+		const result = await engine.run(loadFiles([a]));
+		expect(summary(result)).toEqual([['Completed', 'a.tif']]);
+		expect(loaded(a)).toEqual(['a.tif']);
+		expect(claimed(a)).toEqual([]);
 	});
 
 	test("n8n's store loses writes that overlap (so the node queues its calls): 20 claims at once keep fewer than 20 entries", async () => {
@@ -352,82 +522,42 @@ describe('Skip Files Already Loaded', () => {
 			['Completed', 'a.tif'],
 			['skipped', 'copy-of-a.tif'],
 		]);
+		expect(out(result)[1].json.message).toMatch(
+			/another item of this execution loads the same file/,
+		);
 		expect(uploaded()).toEqual(['a.tif']);
 	});
 
-	test('fail fast: when the node fails, no file whose task it did not see Completed is remembered, and the next run loads exactly those', async () => {
-		const files = ['p', 'q', 'r'].map((name, i) =>
-			rasterFile(`${name}.tif`, ['rgb-byte-tenth.tif', 'cogeo.tif', 'float32.tif'][i]),
-		);
-		const broken = rasterFile('corrupt.tif', 'corrupt.tif');
-		const failing = await engine.run(loadFiles([...files, broken], {}, { continueOnFail: false }));
-		expect(failing.error?.message).toMatch(/ended Failed/);
-		const byName = new Map(
-			sandbox
-				.tasks()
-				.slice(taskMark)
-				.map((task) => [
-					(task.body.files as string[])[0].replace(/_[0-9a-f]{12}(\.\w+)$/, '$1'),
-					task.status,
-				]),
-		);
-		const rememberedNames = ['p.tif', 'q.tif', 'r.tif', 'corrupt.tif'].filter((name) =>
-			deduplicator.has(
-				'wf-test',
-				NODE_ID,
-				JSON.stringify(['evergis', 1, sandbox.url, CATALOG, 'sha256', sha256(join(dir, name))]),
-			),
-		);
-		for (const name of rememberedNames) expect(byName.get(name)).toBe('Completed');
-		expect(rememberedNames).not.toContain('corrupt.tif');
-		expect(remembered()).toBe(rememberedNames.length);
-
-		mark();
-		const next = await engine.run(loadFiles(files));
-		expect(uploaded()).toEqual(
-			['p.tif', 'q.tif', 'r.tif'].filter((name) => !rememberedNames.includes(name)),
-		);
-		expect(next.error).toBeUndefined();
-	});
-
-	test('a task the node stops waiting for (its Timeout ran out) leaves its file not remembered', async () => {
-		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
-		sandbox.setOptions({ taskDurationMs: 10_000 });
-		const result = await engine.run(loadFiles([a], { options: { timeout: 1 } }));
-		expect(summary(result)).toEqual([['error', 'a.tif']]);
-		expect(out(result)[0].json.error).toMatch(/did not finish within 1 s/);
-		expect(remembered()).toBe(0);
-	});
-
-	test('a canceled execution leaves the files it was loading not remembered', async () => {
-		const files = ['a', 'b'].map((name, i) =>
-			rasterFile(`${name}.tif`, ['rgb-byte-tenth.tif', 'cogeo.tif'][i]),
-		);
-		sandbox.setOptions({ taskDurationMs: 10_000 });
-		const cancel = new AbortController();
-		const running = engine.run(loadFiles(files), { signal: cancel.signal });
-		// Cancel once both tasks exist (the node is waiting for them).
-		while (tasked().length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
-		expect(remembered()).toBe(2);
-		cancel.abort();
-		await running;
-		// The node's own code goes on after n8n gave up the execution: give it a moment to release.
-		const deadline = Date.now() + 5_000;
-		while (remembered() > 0 && Date.now() < deadline) {
-			await new Promise((resolve) => setTimeout(resolve, 20));
-		}
-		expect(remembered()).toBe(0);
-	});
-
-	test('an item that fails before its upload (no such binary property) leaves nothing remembered for the items stopped with it', async () => {
+	test('Forget Earlier Loads → All: every file is loaded again', async () => {
 		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
 		const b = rasterFile('b.tif', 'cogeo.tif');
-		const result = await engine.run(
-			loadFiles([a, b, { files: { other: a } }], {}, { continueOnFail: false }),
+		await engine.run(loadFiles([a, b]));
+		mark();
+		const all = await engine.run(loadFiles([a], { options: { forgetEarlierLoads: 'all' } }));
+		expect(summary(all)).toEqual([['Completed', 'a.tif']]);
+		expect(hints(all).join(' ')).toMatch(/Forget Earlier Loads is 'All'/);
+		// b.tif was forgotten too.
+		const next = await engine.run(loadFiles([a, b]));
+		expect(summary(next)).toEqual([
+			['skipped', 'a.tif'],
+			['Completed', 'b.tif'],
+		]);
+	});
+
+	test('Forget Earlier Loads → These Input Files: those files load again', async () => {
+		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
+		const b = rasterFile('b.tif', 'cogeo.tif');
+		await engine.run(loadFiles([a, b]));
+		mark();
+		const forgetting = await engine.run(
+			loadFiles([a], { options: { forgetEarlierLoads: 'theseFiles' } }),
 		);
-		expect(result.error?.message).toMatch(/no binary property 'data'/);
-		// Whatever the other items got to before the node stopped, none of it counts as loaded.
-		expect(remembered()).toBe(0);
+		expect(summary(forgetting)).toEqual([['Completed', 'a.tif']]);
+		expect(hints(forgetting).join(' ')).toMatch(/Forget Earlier Loads is 'These Input Files'/);
+		expect(summary(await engine.run(loadFiles([a, b])))).toEqual([
+			['skipped', 'a.tif'],
+			['skipped', 'b.tif'],
+		]);
 	});
 
 	test('the memory is bounded: Remember at Most drops the earliest files first (they load again), and a hint says so', async () => {
@@ -437,7 +567,7 @@ describe('Skip Files Already Loaded', () => {
 		const limited = { options: { rememberAtMost: 2, concurrency: 1 } };
 		const result = await engine.run(loadFiles(files, limited));
 		expect(summary(result).map(([kind]) => kind)).toEqual(['Completed', 'Completed', 'Completed']);
-		expect(remembered()).toBe(2);
+		expect(loaded(...files)).toEqual(['second.tif', 'third.tif']);
 		expect(hints(result).join(' ')).toMatch(/Remember at Most is 2/);
 		mark();
 		const next = await engine.run(loadFiles(files, limited));
@@ -447,10 +577,10 @@ describe('Skip Files Already Loaded', () => {
 			['skipped', 'third.tif'],
 		]);
 		expect(uploaded()).toEqual(['first.tif']);
-		expect(remembered()).toBe(2);
+		expect(deduplicator.entries('wf-test')).toHaveLength(2);
 	});
 
-	test('the memory is in the store, not the process: a new engine skips what the first loaded; another workflow, a copy of the node (new ID) or another catalog start empty', async () => {
+	test('the memory is the workflow’s, in the store, not the process: a new engine and another node of the workflow skip what the first loaded; another workflow or another catalog start empty', async () => {
 		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
 		await engine.run(loadFiles([a]));
 		const restarted = await TestEngine.create();
@@ -461,19 +591,39 @@ describe('Skip Files Already Loaded', () => {
 		});
 		mark();
 		expect(summary(await restarted.run(loadFiles([a])))).toEqual([['skipped', 'a.tif']]);
+		const copy = loadFiles([a]);
+		copy.nodes[2] = { ...copy.nodes[2], id: 'pasted-copy' };
+		expect(summary(await restarted.run(copy))).toEqual([['skipped', 'a.tif']]);
 		expect(uploaded()).toEqual([]);
 
 		const otherWorkflow = { ...loadFiles([a]), id: 'wf-other' };
 		expect(summary(await restarted.run(otherWorkflow))).toEqual([['Completed', 'a.tif']]);
-		const copy = loadFiles([a]);
-		copy.nodes[2] = { ...copy.nodes[2], id: 'pasted-copy' };
-		expect(summary(await restarted.run(copy))).toEqual([['Completed', 'a.tif']]);
 		const otherCatalog = tilingWorkflow(
 			uploadParameters('demo.drone_orthophotos', { skipAlreadyLoaded: true, options: fast }),
 			[{ files: { data: a } }],
 		);
 		expect(summary(await restarted.run(otherCatalog))).toEqual([['Completed', 'a.tif']]);
-		expect(uploaded()).toEqual(['a.tif', 'a.tif', 'a.tif']);
+		expect(uploaded()).toEqual(['a.tif', 'a.tif']);
+	});
+
+	test('memory kept per node before the memory was per workflow: its files count as loaded and move to the workflow’s memory', async () => {
+		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
+		const b = rasterFile('b.tif', 'cogeo.tif');
+		await deduplicator.checkProcessedAndRecord(
+			[keyOf(a)],
+			'node',
+			{ workflow: { id: 'wf-test', active: false } as never, node: { id: NODE_ID } as never },
+			{ mode: 'entries' },
+		);
+		mark();
+		const result = await engine.run(loadFiles([a, b]));
+		expect(summary(result)).toEqual([
+			['skipped', 'a.tif'],
+			['Completed', 'b.tif'],
+		]);
+		expect(uploaded()).toEqual(['b.tif']);
+		expect(loaded(a, b)).toEqual(['a.tif', 'b.tif']);
+		expect(deduplicator.entries('wf-test', NODE_ID)).toEqual([]);
 	});
 
 	test('One Task per Item: files loaded before are left out of the task, and one skipped item lists them', async () => {
@@ -506,10 +656,10 @@ describe('Skip Files Already Loaded', () => {
 		expect(summary(inMemory)).toEqual([['skipped', 'a.tif']]);
 		expect((out(inMemory)[0].json.files as Array<{ sha256: string }>)[0].sha256).toBe(sha256(a));
 		const changed = rasterFile('b.tif', 'rgb-byte-tenth.tif', 'x');
-		const loaded = await engine.run(
+		const result = await engine.run(
 			loadFiles([{ files: { data: { path: changed, fileName: 'b.tif', inMemory: true } } }]),
 		);
-		expect(summary(loaded)).toEqual([['Completed', 'b.tif']]);
+		expect(summary(result)).toEqual([['Completed', 'b.tif']]);
 		expect(sandbox.uploads().at(-1)?.sha256).toBe(sha256(changed));
 	});
 
@@ -525,26 +675,26 @@ describe('Skip Files Already Loaded', () => {
 		expect(deduplicator.calls).toEqual({ check: 0, remove: 0, clear: 0, count: 0 });
 	});
 
-	test("n8n's store failing: the node fails with a clear error before any upload; a release that fails leaves a hint, and the item keeps its own error", async () => {
+	test("n8n's store failing: the node fails with a clear error before any upload; forgetting a failed task that fails leaves a hint, and the item keeps its own error", async () => {
 		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
 		deduplicator.failWhen = () => new Error('connect ECONNREFUSED 127.0.0.1:5432');
 		const down = await engine.run(loadFiles([a], {}, { continueOnFail: false }));
 		expect(down.error?.message).toBe(
-			"EverGIS: n8n's memory of loaded files could not read which files were loaded: connect ECONNREFUSED 127.0.0.1:5432 [item 0]",
+			"EverGIS: n8n's memory of loaded files could not read which files were loaded: connect ECONNREFUSED 127.0.0.1:5432",
 		);
 		expect(sandbox.stats().requests.upload).toBe(0);
 
-		// The look-up takes its new keys back (remove 1); the release after the failed task is remove 2.
+		// Removes: 1 the look-up's unwanted entries, 2 the claim once the task exists, 3 the failed task's file.
 		deduplicator.reset();
 		deduplicator.failWhen = (kind, count) =>
-			kind === 'remove' && count >= 2 ? new Error('the database went away') : undefined;
+			kind === 'remove' && count >= 3 ? new Error('the database went away') : undefined;
 		const broken = rasterFile('corrupt.tif', 'corrupt.tif');
 		const result = await engine.run(loadFiles([broken]));
 		expect(summary(result)).toEqual([['error', 'corrupt.tif']]);
 		expect(out(result)[0].json.error).toMatch(/^Tiling task \S+ ended Failed/);
 		expect(hints(result).join(' ')).toMatch(
-			/could not forget the files that were not loaded: the database went away\. These files stay remembered as loaded although they were not: corrupt\.tif\. .*These Input Files/,
+			/could not forget the files whose task failed: the database went away\. These files stay remembered as loaded although their task failed: .*These Input Files/,
 		);
-		expect(remembered()).toBe(1);
+		expect(loaded(broken)).toEqual(['corrupt.tif']);
 	});
 });

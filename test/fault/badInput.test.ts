@@ -29,11 +29,10 @@ const good: FileItemSpec = { files: { data: tenth } };
 beforeAll(async () => {
 	sandbox = await startSandbox({ taskDurationMs: 200, maxUploadBytes: 1_000_000 });
 	engine = await TestEngine.create();
+	// A Host that is the web client's address: its page, with 200, at every path.
 	htmlServer = createServer((_req, res) => {
-		res.writeHead(502, { 'content-type': 'text/html' });
-		res.end(
-			'<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>',
-		);
+		res.writeHead(200, { 'content-type': 'text/html' });
+		res.end('<!DOCTYPE html><html><head><title>EverGIS</title></head><body></body></html>');
 	});
 	await new Promise<void>((resolve) => htmlServer.listen(0, '127.0.0.1', resolve));
 	htmlHost = `http://127.0.0.1:${(htmlServer.address() as AddressInfo).port}/sp`;
@@ -253,13 +252,13 @@ const cases: Case[] = [
 		message: /^The EverGIS Host 'evergis\.ru\/sp' has no http:\/\/ or https:\/\/ scheme$/,
 	},
 	{
-		name: 'a host that answers HTML',
+		name: 'a host that answers the web client’s HTML page',
 		parameters: upload(),
 		bad: good,
 		credentials: { host: 'HTML' },
 		allItems: true,
 		message:
-			/^EverGIS login for 'demo' at http:\/\/127\.0\.0\.1:\d+\/sp answered with an HTML page \(HTTP 502\), not the EverGIS API$/,
+			/^EverGIS login for 'demo' at http:\/\/127\.0\.0\.1:\d+\/sp answered with an HTML page \(HTTP 200\), not the EverGIS API$/,
 	},
 	{
 		name: 'a host without the /sp prefix',

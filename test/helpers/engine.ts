@@ -57,6 +57,8 @@ export interface RunResult {
 	/** The workflow error, if the run failed. */
 	error?: Error & { description?: string; itemIndex?: number; context?: IDataObject };
 	durationMs: number;
+	/** The workflow's static data as n8n saves it after the run; undefined when n8n saves nothing. */
+	staticData?: IDataObject;
 }
 
 const CREDENTIAL_TYPE = 'everGisApi';
@@ -228,9 +230,26 @@ export class TestEngine {
 		} as unknown as IWorkflowExecuteAdditionalData;
 	}
 
-	/** Runs a workflow from its first node (a manual trigger) to the end, as a manual execution. */
-	async run(spec: WorkflowSpec, options: { signal?: AbortSignal } = {}): Promise<RunResult> {
-		const workflow = this.workflow(spec);
+	/**
+	 * Runs a workflow from its first node to the end: a manual execution, or with `mode: 'trigger'`
+	 * one started by a trigger, as a Schedule Trigger starts production runs. `staticData` is the
+	 * workflow's static data as n8n loads it for the run; the result's `staticData` is what n8n then
+	 * saves: only after a run that is not manual and changed it, and not after a canceled one (n8n
+	 * 2.40.7 `execution-lifecycle-hooks.js:411-431` `hookFunctionsSave`: `!isManualMode && …
+	 * newStaticData`; `workflow-execute.js:1555-1558` passes it only when `__dataChanged`, and its
+	 * cancel handler `:819-829` passes none; the same in 1.85.3 and 1.123.81).
+	 */
+	async run(
+		spec: WorkflowSpec,
+		options: { signal?: AbortSignal; mode?: 'manual' | 'trigger'; staticData?: IDataObject } = {},
+	): Promise<RunResult> {
+		const mode = options.mode ?? 'manual';
+		const workflow = this.workflow(
+			spec,
+			options.staticData
+				? (JSON.parse(JSON.stringify(options.staticData)) as IDataObject)
+				: undefined,
+		);
 		const executionId = `exec-${++this.executions}`;
 		const workflowData = {
 			id: workflow.id,
@@ -240,8 +259,8 @@ export class TestEngine {
 			active: false,
 			settings: {},
 		} as unknown as IWorkflowBase;
-		const additionalData = this.additionalData(executionId, workflowData, 'manual');
-		const execute = new this.core.WorkflowExecute(additionalData, 'manual');
+		const additionalData = this.additionalData(executionId, workflowData, mode);
+		const execute = new this.core.WorkflowExecute(additionalData, mode);
 		const started = performance.now();
 		const startNode = workflow.getNode(spec.nodes[0].name) ?? undefined;
 		const promise = execute.run({ workflow, startNode });
@@ -249,10 +268,15 @@ export class TestEngine {
 		const run = await promise;
 		const durationMs = performance.now() - started;
 		const error = run.data.resultData.error as RunResult['error'];
+		const changed = (workflow.staticData as { __dataChanged?: boolean }).__dataChanged === true;
+		const saved = mode !== 'manual' && changed && run.status !== 'canceled';
 		return {
 			run,
 			durationMs,
 			error,
+			staticData: saved
+				? (JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject)
+				: undefined,
 			output(nodeName: string) {
 				const runs = run.data.resultData.runData[nodeName];
 				if (!runs?.length) return [];
@@ -274,8 +298,19 @@ export class TestEngine {
 		const workflow = this.workflow(spec);
 		const node = workflow.getNode(nodeName);
 		if (!node) throw new Error(`No node ${nodeName}`);
-		const workflowData = { id: workflow.id, name: workflow.name, nodes: Object.values(workflow.nodes), connections: workflow.connectionsBySourceNode, active: false, settings: {} } as unknown as IWorkflowBase;
-		const additionalData = this.additionalData(`options-${++this.executions}`, workflowData, 'manual');
+		const workflowData = {
+			id: workflow.id,
+			name: workflow.name,
+			nodes: Object.values(workflow.nodes),
+			connections: workflow.connectionsBySourceNode,
+			active: false,
+			settings: {},
+		} as unknown as IWorkflowBase;
+		const additionalData = this.additionalData(
+			`options-${++this.executions}`,
+			workflowData,
+			'manual',
+		);
 		additionalData.currentNodeParameters = node.parameters;
 		const context = new this.core.LoadOptionsContext(workflow, node, additionalData, 'parameters');
 		return await (method as (...a: unknown[]) => Promise<T>).call(context, ...args);
@@ -287,7 +322,9 @@ export class TestEngine {
 	 * RoutingNode (so preAuthentication always logs in, as for a test, and authenticate signs the
 	 * request); its error is turned into n8n's verdict message the same way.
 	 */
-	async testCredentials(data: ICredentialDataDecryptedObject): Promise<{ status: 'OK' | 'Error'; message: string }> {
+	async testCredentials(
+		data: ICredentialDataDecryptedObject,
+	): Promise<{ status: 'OK' | 'Error'; message: string }> {
 		const type = new EverGisApi();
 		const credentialId = `test-${++this.executions}`;
 		this.credentials.set(credentialId, CREDENTIAL_TYPE, 'test', data);
@@ -297,7 +334,13 @@ export class TestEngine {
 				name: 'n8n-nodes-base.noOp',
 				credentials: [{ name: CREDENTIAL_TYPE, required: true }],
 				properties: [
-					{ displayName: 'Temp', name: 'temp', type: 'string', routing: { request: type.test.request }, default: '' },
+					{
+						displayName: 'Temp',
+						name: 'temp',
+						type: 'string',
+						routing: { request: type.test.request },
+						default: '',
+					},
 				],
 			},
 		};
@@ -311,8 +354,20 @@ export class TestEngine {
 			parameters: { temp: '' },
 			credentials: { [CREDENTIAL_TYPE]: { id: credentialId, name: 'test' } },
 		};
-		const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes: this.nodeTypes });
-		const workflowData = { id: 'temp', name: 'temp', nodes: [node], connections: {}, active: false, settings: {} } as unknown as IWorkflowBase;
+		const workflow = new Workflow({
+			nodes: [node],
+			connections: {},
+			active: false,
+			nodeTypes: this.nodeTypes,
+		});
+		const workflowData = {
+			id: 'temp',
+			name: 'temp',
+			nodes: [node],
+			connections: {},
+			active: false,
+			settings: {},
+		} as unknown as IWorkflowBase;
 		const additionalData = this.additionalData(credentialId, workflowData, 'internal');
 		additionalData.currentNodeParameters = node.parameters;
 		const { createEmptyRunExecutionData } = await import('n8n-workflow');
@@ -328,14 +383,29 @@ export class TestEngine {
 			{ node, data: {}, source: null },
 			[],
 		);
-		const decrypted = await this.credentials.getDecrypted(additionalData, { id: credentialId, name: 'test' }, CREDENTIAL_TYPE);
+		const decrypted = await this.credentials.getDecrypted(
+			additionalData,
+			{ id: credentialId, name: 'test' },
+			CREDENTIAL_TYPE,
+		);
 		try {
-			await new this.core.RoutingNode(context, noOp, { id: credentialId, name: 'test', type: CREDENTIAL_TYPE, data: decrypted }).runNode();
+			await new this.core.RoutingNode(context, noOp, {
+				id: credentialId,
+				name: 'test',
+				type: CREDENTIAL_TYPE,
+				data: decrypted,
+			}).runNode();
 			return { status: 'OK', message: 'Connection tested successfully' };
 		} catch (error) {
-			const cause = (error as { cause?: { response?: { status: number; statusText?: string }; code?: string } }).cause;
+			const cause = (
+				error as { cause?: { response?: { status: number; statusText?: string }; code?: string } }
+			).cause;
 			if (cause?.response) {
-				return { status: 'Error', message: cause.response.statusText || `Received HTTP status code: ${cause.response.status}` };
+				return {
+					status: 'Error',
+					message:
+						cause.response.statusText || `Received HTTP status code: ${cause.response.status}`,
+				};
 			}
 			if (cause?.code) return { status: 'Error', message: cause.code };
 			return { status: 'Error', message: (error as Error).message };

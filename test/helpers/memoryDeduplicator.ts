@@ -46,13 +46,14 @@ export class MemoryDeduplicator implements IDataDeduplicator {
 		return createHash('md5').update(value.toString()).digest('base64');
 	}
 
-	/** The stored hashes of a node's memory in workflow `workflowId`, oldest first. */
-	entries(workflowId: string, nodeId: string): string[] {
-		return [...(this.rows.get(rowKey(workflowId, `n:${nodeId}`))?.data ?? [])];
+	/** The stored hashes of the workflow's memory (scope 'workflow'), or a node's, oldest first. */
+	entries(workflowId: string, nodeId?: string): string[] {
+		const context = nodeId === undefined ? '' : `n:${nodeId}`;
+		return [...(this.rows.get(rowKey(workflowId, context))?.data ?? [])];
 	}
 
-	/** Whether the node's memory holds `value`. */
-	has(workflowId: string, nodeId: string, value: string): boolean {
+	/** Whether the workflow's memory (or the node's) holds `value`. */
+	has(workflowId: string, value: string, nodeId?: string): boolean {
 		return this.entries(workflowId, nodeId).includes(MemoryDeduplicator.hash(value));
 	}
 

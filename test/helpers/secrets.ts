@@ -14,7 +14,11 @@ export class SecretScan {
 	add(result: RunResult): RunResult {
 		for (const runs of Object.values(result.run.data.resultData.runData)) {
 			for (const run of runs) {
-				this.texts.push(JSON.stringify(run.data ?? {}), JSON.stringify(run.error ?? {}), inspect(run.error, { depth: 6 }));
+				this.texts.push(
+					JSON.stringify(run.data ?? {}),
+					JSON.stringify(run.error ?? {}),
+					inspect(run.error, { depth: 6 }),
+				);
 			}
 		}
 		if (result.error) {
@@ -34,7 +38,9 @@ export class SecretScan {
 
 	/** The secrets found, each with where (empty when clean). */
 	find(secrets: string[]): string[] {
-		const logs = capturedLogs.map((line) => `${line.level} ${line.message} ${inspect(line.metadata, { depth: 6 })}`);
+		const logs = capturedLogs.map(
+			(line) => `${line.level} ${line.message} ${inspect(line.metadata, { depth: 6 })}`,
+		);
 		const found: string[] = [];
 		for (const secret of secrets.filter((value) => value && value.length >= 6)) {
 			const where = [...this.texts, ...logs].find((text) => text.includes(secret));

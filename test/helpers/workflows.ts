@@ -15,7 +15,10 @@ export const CREDENTIALS = { everGisApi: { id: 'cred-1', name: 'EverGIS demo' } 
 export function tilingWorkflow(
 	parameters: INodeParameters,
 	items: FileItemSpec[] = [{ files: { data: fixture('rgb-byte-tenth.tif') } }],
-	settings: { continueOnFail?: boolean; credentials?: WorkflowSpec['nodes'][number]['credentials'] } = {},
+	settings: {
+		continueOnFail?: boolean;
+		credentials?: WorkflowSpec['nodes'][number]['credentials'];
+	} = {},
 ): WorkflowSpec {
 	return {
 		nodes: [

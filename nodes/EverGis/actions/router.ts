@@ -1,17 +1,18 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { isFailureStatus, isSuccessStatus } from '../model/statuses';
+import { isFailureStatus } from '../model/statuses';
 import { failureReason } from '../model/task';
 import type { NodeError } from '../shared/nodeErrors';
 import { asNodeError, errorItem, operationError } from '../shared/nodeErrors';
 import { mapWithConcurrency } from '../shared/pool';
-import { allowItemsAtOnce, requestsOf, stopRequests } from '../transport/execution';
-import type { WaitOutcome } from '../transport/waitForTasks';
-import { waitForTasks } from '../transport/waitForTasks';
+import { EverGisRun } from '../transport/run';
+import type { WaitOutcome } from '../transport/waitForTask';
+import { waitForTask } from '../transport/waitForTask';
+import { concurrencyOf } from './common/descriptions';
 import * as file from './file';
 import * as raster from './raster';
 import * as task from './task';
-import type { ItemResult, Operation, PendingTask } from './types';
+import type { Operation, PendingTask } from './types';
 
 const resources: Record<string, Record<string, Operation>> = {
 	raster: raster.operations,
@@ -19,17 +20,16 @@ const resources: Record<string, Record<string, Operation>> = {
 	file: file.operations,
 };
 
-const DEFAULT_CONCURRENCY = 4;
-
 /**
- * Runs the chosen operation for every input item:
- * 1. each item's own work (read, upload, create a task), a few items at a time (Concurrency);
- * 2. one wait for every task the items started (when they asked to wait), which each task joins
- *    as soon as it is submitted, so that waiting overlaps the uploads of the items after it.
- * Output keeps the input order, and each output item is paired with its input item. A failing
- * item becomes an error item under Continue On Fail; otherwise the node stops at once: no item
- * starts after the failure, requests in flight are stopped, nothing more is waited for, and the
- * error names the tasks this execution had already submitted.
+ * Runs the chosen operation for every input item, as Databricks' node does, with two more things:
+ * the items' own work (read, upload, create a task) goes a few items at a time (Concurrency), and
+ * each task an item hands over is waited for at once, in its own loop, while the items after it
+ * upload. The output keeps the input order, each output item paired with its input item.
+ *
+ * A failing item becomes an error item under Continue On Fail. Otherwise the run stops at once
+ * (fail fast): no item starts after the failure, requests waiting for their turn and uploads stop,
+ * waits end, and the error names the tasks this execution had already submitted. A canceled
+ * execution stops the run the same way; the run's stop reason tells the two apart.
  */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
@@ -42,10 +42,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			`The operation '${operationName}' of '${resource}' is not known`,
 		);
 	}
-	const concurrency =
-		Number(this.getNodeParameter('options.concurrency', 0, DEFAULT_CONCURRENCY)) ||
-		DEFAULT_CONCURRENCY;
-	allowItemsAtOnce(this, concurrency);
+	const concurrency = concurrencyOf(this);
+	const run = new EverGisRun(this, { itemsAtOnce: concurrency });
 	const continueOnFail = this.continueOnFail();
 	let firstFailure: NodeError | undefined;
 
@@ -59,92 +57,88 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		if (continueOnFail) return [errorItem(failure, itemIndex, context)];
 		if (!firstFailure) {
 			firstFailure = failure;
-			stopRequests(this);
+			run.stop('itemFailed');
 		}
 		return [];
 	};
 
-	// 1. Each item's own work; the tasks it submits join the wait at once.
-	const results: Array<ItemResult | undefined> = new Array(items.length);
-	const itemErrors: INodeExecutionData[][] = items.map(() => []);
-	const pending: Array<{ task: PendingTask; itemIndex: number }> = [];
-	const ended: INodeExecutionData[][] = [];
-	const told: Array<Promise<void> | undefined> = [];
-	const tell = (index: number, completed: boolean) => {
-		told[index] ??= pending[index].task.ended?.(completed) ?? Promise.resolve();
+	/** A task's output once its wait has ended (nothing when the run stopped for another item). */
+	const outputOnceEnded = async (
+		pending: PendingTask,
+		itemIndex: number,
+	): Promise<INodeExecutionData[]> => {
+		const outcome = await waitForTask(run, pending.wait);
+		await pending.ended?.(outcome);
+		return outputOf(this, pending, outcome, itemIndex, failed);
 	};
-	const waiting = waitForTasks(this, (index, outcome) => {
-		const { task, itemIndex } = pending[index];
-		ended[index] = outputOf.call(this, task, outcome, itemIndex, failed);
-		tell(index, outcome.ok && isSuccessStatus(outcome.progress.status));
-		return firstFailure ? 'stop' : undefined;
-	});
-	await mapWithConcurrency(
-		items,
-		concurrency,
-		async (_item, itemIndex) => {
-			try {
-				const result = await operation.execute.call(this, itemIndex);
-				results[itemIndex] = result;
-				// After a failure the wait has stopped: a task added then is not waited for. The wait
-				// numbers tasks in the order added and may report one at once (a canceled execution),
-				// so its entry is recorded first.
-				for (const task of result.pending ?? []) {
-					pending.push({ task, itemIndex });
-					ended.push([]);
-					waiting.add(task.wait);
+
+	let prepared: unknown;
+	try {
+		prepared = await operation.prepare?.call(this, run, concurrency);
+	} catch (error) {
+		if (!continueOnFail) throw asNodeError(this, error);
+		return [
+			items.map((_item, itemIndex) => errorItem(asNodeError(this, error, itemIndex), itemIndex)),
+		];
+	}
+	/** Per item, its output in order: its own items, then one group per task it handed over. */
+	const outputs: INodeExecutionData[][][] = items.map(() => []);
+	const waits: Array<Promise<void>> = [];
+	try {
+		await mapWithConcurrency(
+			items,
+			concurrency,
+			async (_item, itemIndex) => {
+				try {
+					const result = await operation.execute.call(this, itemIndex, run, prepared);
+					outputs[itemIndex].push(paired(result.items ?? [], itemIndex));
+					for (const pending of result.pending ?? []) {
+						const group: INodeExecutionData[] = [];
+						outputs[itemIndex].push(group);
+						waits.push(outputOnceEnded(pending, itemIndex).then((out) => void group.push(...out)));
+					}
+				} catch (error) {
+					outputs[itemIndex].push(failed(error, itemIndex));
 				}
-			} catch (error) {
-				itemErrors[itemIndex] = failed(error, itemIndex);
-			}
-		},
-		() => firstFailure !== undefined,
-	);
+			},
+			() => run.signal.aborted,
+		);
+		await Promise.all(waits);
+	} finally {
+		await operation.finish?.call(this, prepared);
+	}
+	if (firstFailure) throw withSubmittedTasks(run, firstFailure);
+	return [outputs.flat(2)];
+}
 
-	// 2. Wait for the tasks still running.
-	waiting.close();
-	await waiting.finished;
-	// Tasks the node did not wait for to the end (it stopped, or never began to wait).
-	pending.forEach((_entry, index) => tell(index, false));
-	await Promise.allSettled(told);
-	if (firstFailure) throw withSubmittedTasks(this, firstFailure);
-
-	const output: INodeExecutionData[] = [];
-	items.forEach((_item, itemIndex) => {
-		const now = results[itemIndex]?.items ?? [];
-		output.push(...now.map((item) => ({ ...item, pairedItem: { item: itemIndex } })));
-		output.push(...itemErrors[itemIndex]);
-		pending.forEach((entry, index) => {
-			if (entry.itemIndex === itemIndex) output.push(...ended[index]);
-		});
-	});
-	return [output];
+function paired(items: INodeExecutionData[], itemIndex: number): INodeExecutionData[] {
+	return items.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
 }
 
 /** The output for a task the item waited for: its item, or its failure (a task that ended Failed, …). */
 function outputOf(
-	this: IExecuteFunctions,
-	task: PendingTask,
+	context: IExecuteFunctions,
+	pending: PendingTask,
 	outcome: WaitOutcome,
 	itemIndex: number,
 	failed: (error: unknown, itemIndex: number, context: IDataObject) => INodeExecutionData[],
 ): INodeExecutionData[] {
-	if (!outcome.ok) return failed(outcome.error, itemIndex, task.context);
+	if (!outcome.ended) return outcome.error ? failed(outcome.error, itemIndex, pending.context) : [];
 	const { progress } = outcome;
-	if (isFailureStatus(progress.status) && !task.outputFailedTasks) {
+	if (isFailureStatus(progress.status) && !pending.outputFailedTasks) {
 		const error = operationError(
-			this.getNode(),
-			`${task.failure.subject} ended ${progress.status}: ${failureReason(progress)}`,
-			{ itemIndex, description: task.failure.hint },
+			context.getNode(),
+			`${pending.failure.subject} ended ${progress.status}: ${failureReason(progress)}`,
+			{ itemIndex, description: pending.failure.hint },
 		);
-		return failed(error, itemIndex, task.context);
+		return failed(error, itemIndex, pending.context);
 	}
-	return [{ ...task.output(progress), pairedItem: { item: itemIndex } }];
+	return paired([pending.output(progress)], itemIndex);
 }
 
 /** The node's error names the tasks it had submitted: they keep running on EverGIS. */
-function withSubmittedTasks(context: IExecuteFunctions, failure: NodeError): NodeError {
-	const submitted = requestsOf(context).submittedTaskIds;
+function withSubmittedTasks(run: EverGisRun, failure: NodeError): NodeError {
+	const submitted = run.submittedTaskIds;
 	if (submitted.length > 0) {
 		failure.description =
 			`${failure.description ?? ''} Tasks this execution had submitted, which keep running on EverGIS: ` +

@@ -6,21 +6,19 @@ import type {
 } from 'n8n-workflow';
 
 import type { TaskProgress } from '../model/task';
-import type { WaitRequest } from '../transport/waitForTasks';
+import type { EverGisRun } from '../transport/run';
+import type { WaitOutcome, WaitRequest } from '../transport/waitForTask';
 
 /**
- * A task the item started (or names) and that the node waits for. Once every item has done its own
- * work, the router waits for all of them in one loop and turns each outcome into the item's output.
+ * A task the item started (or names) and that the node waits for. The router waits for each in its
+ * own loop as soon as the item hands it over, and turns the outcome into the item's output.
  */
 export interface PendingTask {
 	wait: WaitRequest;
 	/** The output item for the ended task. */
 	output: (progress: TaskProgress) => INodeExecutionData;
-	/**
-	 * Told once how the task ended for this execution: `true` when it Completed; `false` when it
-	 * ended otherwise, its wait failed, or the node stopped waiting for it. Must not throw.
-	 */
-	ended?: (completed: boolean) => Promise<void>;
+	/** Told how the wait ended (the memory of loaded files settles the task's files). Must not throw. */
+	ended?: (outcome: WaitOutcome) => Promise<void>;
 	/** A task that ended Failed, Canceled, … is an error of its item, unless this is on. */
 	outputFailedTasks: boolean;
 	/** Words for that error: what the task is ("Tiling task 1c8d…"), and what to check. */
@@ -36,8 +34,21 @@ export interface ItemResult {
 	pending?: PendingTask[];
 }
 
-export interface Operation {
+/**
+ * One operation. `prepare` runs once before the items' own work, for what is better done for all
+ * items at once (Upload to Catalog: one look-up of every item's files in the memory of loaded
+ * files); what it returns is handed to each item's `execute`. `finish` runs once at the end,
+ * however the run ended (it lets go of what no item took).
+ */
+export interface Operation<Prepared = unknown> {
 	description: INodeProperties[];
-	/** The work for one item. Runs concurrently with other items; waiting happens after, in the router. */
-	execute: (this: IExecuteFunctions, itemIndex: number) => Promise<ItemResult>;
+	prepare?(this: IExecuteFunctions, run: EverGisRun, concurrency: number): Promise<Prepared>;
+	/** The work for one item. Runs concurrently with other items. */
+	execute(
+		this: IExecuteFunctions,
+		itemIndex: number,
+		run: EverGisRun,
+		prepared: Prepared,
+	): Promise<ItemResult>;
+	finish?(this: IExecuteFunctions, prepared: Prepared): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
 import { listCatalogs } from '../transport/catalogs';
+import { EverGisRun } from '../transport/run';
 
 const PAGE = 50;
 
@@ -11,7 +12,7 @@ export async function searchCatalogs(
 	paginationToken?: string,
 ): Promise<INodeListSearchResult> {
 	const offset = paginationToken ? Number(paginationToken) : 0;
-	const { items, totalCount } = await listCatalogs.call(this, {
+	const { items, totalCount } = await listCatalogs(new EverGisRun(this), {
 		filter: filter?.trim(),
 		offset,
 		limit: PAGE,

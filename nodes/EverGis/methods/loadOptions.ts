@@ -1,6 +1,7 @@
 import type { ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
 
 import { getCatalogAttributes as readAttributes } from '../transport/catalogs';
+import { EverGisRun } from '../transport/run';
 
 /** Attribute Values → Name: the attributes of the catalog chosen in the node. */
 export async function getCatalogAttributes(
@@ -10,7 +11,7 @@ export async function getCatalogAttributes(
 		this.getCurrentNodeParameter('catalog', { extractValue: true }) ?? '',
 	).trim();
 	if (catalog === '') return [];
-	const attributes = await readAttributes.call(this, catalog);
+	const attributes = await readAttributes(new EverGisRun(this), catalog);
 	return attributes
 		.map((attribute) => ({
 			name: attribute.alias ? `${attribute.alias} (${attribute.name})` : attribute.name,

@@ -2,8 +2,8 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { apiErrorOf, asNodeError } from '../shared/nodeErrors';
 import { failureOf } from './errors';
-import type { EverGisFunctions } from './execution';
 import { everGisRequest } from './request';
+import type { EverGisRun } from './run';
 
 /**
  * Raster catalogs, for the pickers. Their layer type is `PostgresTileCatalogService` (a guess
@@ -18,10 +18,10 @@ export interface CatalogSummary {
 }
 
 export async function listCatalogs(
-	this: EverGisFunctions,
+	run: EverGisRun,
 	options: { filter?: string; offset: number; limit: number },
 ): Promise<{ items: CatalogSummary[]; totalCount: number }> {
-	const answer = (await everGisRequest.call(this, {
+	const answer = (await everGisRequest(run, {
 		method: 'GET',
 		path: '/layers',
 		qs: {
@@ -46,10 +46,10 @@ export interface CatalogAttribute {
 
 /** The attributes of a catalog: `layerDefinition.attributes`, or the newer `attributesConfiguration`. */
 export async function getCatalogAttributes(
-	this: EverGisFunctions,
+	run: EverGisRun,
 	name: string,
 ): Promise<CatalogAttribute[]> {
-	const layer = await readCatalog.call(this, name);
+	const layer = await readCatalog(run, name);
 	const definition = (layer?.layerDefinition as IDataObject | undefined)?.attributes;
 	if (definition && typeof definition === 'object' && !Array.isArray(definition)) {
 		return Object.entries(definition as Record<string, IDataObject>).map(([key, value]) => ({
@@ -74,48 +74,41 @@ export async function getCatalogAttributes(
 	return [];
 }
 
-const checkedCatalogs = new WeakMap<object, Map<string, Promise<void>>>();
-
 /**
  * Makes sure the catalog exists, and the user may see it, before anything is uploaded for it: a
  * misspelt name then fails in a second, naming the catalogs there are, not after a 2 GiB upload.
- * Once per execution and name, however many items load into it.
+ * Once per run and name, however many items load into it.
  */
-export async function checkCatalogExists(this: EverGisFunctions, name: string): Promise<void> {
-	let checked = checkedCatalogs.get(this);
-	if (!checked) {
-		checked = new Map();
-		checkedCatalogs.set(this, checked);
-	}
-	let check = checked.get(name);
+export async function checkCatalogExists(run: EverGisRun, name: string): Promise<void> {
+	let check = run.catalogChecks.get(name);
 	if (!check) {
-		check = readCatalog.call(this, name).then(() => undefined);
-		checked.set(name, check);
+		check = readCatalog(run, name).then(() => undefined);
+		run.catalogChecks.set(name, check);
 	}
 	await check;
 }
 
 /** `GET {host}/layers/{name}`; an unknown name is an error that lists the user's raster catalogs. */
-async function readCatalog(this: EverGisFunctions, name: string): Promise<IDataObject> {
+async function readCatalog(run: EverGisRun, name: string): Promise<IDataObject> {
 	try {
-		return (await everGisRequest.call(this, {
+		return (await everGisRequest(run, {
 			method: 'GET',
 			path: `/layers/${encodeURIComponent(name)}`,
 			kind: 'read',
 			action: `reading catalog '${name}'`,
 		})) as IDataObject;
 	} catch (error) {
-		if (failureOf(error)?.status !== 404) throw asNodeError(this, error);
-		throw await unknownCatalog.call(this, name);
+		if (failureOf(error)?.status !== 404) throw asNodeError(run.context, error);
+		throw await unknownCatalog(run, name);
 	}
 }
 
 const LISTED_CATALOGS = 20;
 
-async function unknownCatalog(this: EverGisFunctions, name: string) {
+async function unknownCatalog(run: EverGisRun, name: string) {
 	let known = '';
 	try {
-		const { items, totalCount } = await listCatalogs.call(this, {
+		const { items, totalCount } = await listCatalogs(run, {
 			offset: 0,
 			limit: LISTED_CATALOGS,
 		});
@@ -125,7 +118,7 @@ async function unknownCatalog(this: EverGisFunctions, name: string) {
 	} catch {
 		// The list only helps the message: without it the message still says what is wrong.
 	}
-	return apiErrorOf(this.getNode(), `EverGIS has no catalog '${name}'`, {
+	return apiErrorOf(run.context.getNode(), `EverGIS has no catalog '${name}'`, {
 		httpCode: '404',
 		description:
 			`${known}Pick the catalog under Catalog → From List, check its system name (owner.name), ` +

@@ -5,7 +5,8 @@ import { apiErrorOf } from '../shared/nodeErrors';
 import type { FailureFacts } from './failure';
 import { describeUnreachable, isHtmlAnswer, serverMessage } from './failure';
 import type { RequestKind } from './retry';
-import { isBusy, isRetryable, wasNeverSent } from './retry';
+import { isRetryable, wasNeverSent, wasRefused } from './retry';
+import type { StopReason } from './run';
 
 /** What the caller was doing, so that an error can say it in the user's terms. */
 export interface RequestPurpose {
@@ -27,34 +28,50 @@ export interface ErrorContext {
 	timeoutMs?: number;
 	/** The password and tokens of this session: scrubbed from anything that leaves. */
 	secrets: string[];
-	/** The node stopped its requests because another item failed (fail fast). */
-	stopped?: boolean;
+	/** Why the run had stopped when the request failed, if it had. */
+	stopReason?: StopReason;
 }
 
 const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 
-const failures = new WeakMap<object, FailureFacts>();
+/**
+ * What the failed request behind an error said, carried by the error itself (a symbol-keyed,
+ * non-enumerable property: it travels with the error and with each item's copy of it, and never
+ * into n8n's saved run data).
+ */
+const FAILURE = Symbol.for('n8n-nodes-evergis.failure');
+
+interface CarriedFailure {
+	facts: FailureFacts;
+	/** A task creation that EverGIS may have carried out although the request failed. */
+	taskMayExist: boolean;
+}
+
+function carried(error: unknown): CarriedFailure | undefined {
+	return typeof error === 'object' && error !== null
+		? ((error as Record<symbol, CarriedFailure | undefined>)[FAILURE] ?? undefined)
+		: undefined;
+}
 
 /** What the failed request behind an error from apiError said (status, network code, ...). */
 export function failureOf(error: unknown): FailureFacts | undefined {
-	return typeof error === 'object' && error !== null ? failures.get(error) : undefined;
+	return carried(error)?.facts;
 }
-
-const maybeCreated = new WeakSet<object>();
 
 /**
  * A tiling task may have been created although its request failed: it was sent, and then no
- * answer came back, or the server failed (5xx, not "busy") after receiving it.
+ * answer came back, or the server failed (5xx, not "busy") after receiving it. Not when the
+ * failure was the login's: the request itself was answered 401 and not processed.
  */
 function mayHaveCreatedTask(purpose: RequestPurpose, facts: FailureFacts): boolean {
-	if (purpose.kind !== 'create' || facts.canceled || facts.configuration) return false;
+	if (purpose.kind !== 'create' || facts.canceled || facts.login) return false;
 	if (facts.status === undefined) return !wasNeverSent(facts);
-	return facts.status >= 500 && !isBusy(facts);
+	return facts.status >= 500 && !wasRefused(facts);
 }
 
 /** Whether this error is a task creation that EverGIS may have carried out all the same. */
 export function taskMayExist(error: unknown): boolean {
-	return typeof error === 'object' && error !== null && maybeCreated.has(error);
+	return carried(error)?.taskMayExist === true;
 }
 
 /** Whether a request that failed this way may well succeed if asked again later (5xx, 429, network). */
@@ -94,8 +111,11 @@ export function apiError(
 		itemIndex: purpose.itemIndex,
 		serverMessage: said ? redact(said, context.secrets) : undefined,
 	});
-	failures.set(error, facts);
-	if (!context.stopped && mayHaveCreatedTask(purpose, facts)) maybeCreated.add(error);
+	const failure: CarriedFailure = {
+		facts,
+		taskMayExist: context.stopReason === undefined && mayHaveCreatedTask(purpose, facts),
+	};
+	Object.defineProperty(error, FAILURE, { value: failure, enumerable: false });
 	return error;
 }
 
@@ -158,7 +178,12 @@ const BY_STATUS: Record<number, (answer: Answer) => Explanation> = {
 	}),
 	419: busy,
 	429: busy,
-	503: busy,
+	503: ({ status, action, again, saying }) => ({
+		message: `EverGIS was unavailable (HTTP ${status}) while ${action}${again}${saying}`,
+		description:
+			'The server, or a proxy in front of it, said the service is unavailable (overloaded, or its upstream is down). ' +
+			'The node sent fewer requests and tried again for about half a minute. If it persists, ask the EverGIS administrator.',
+	}),
 };
 
 const mayHaveCreated = (what: string): string =>
@@ -170,14 +195,27 @@ function explain(facts: FailureFacts, purpose: RequestPurpose, context: ErrorCon
 	const status = facts.status;
 	const again = retried(context.attempts);
 	if (facts.configuration) return facts.configuration;
-	if (context.stopped) {
+	// The login failed for a passing reason (the request itself was not processed): say so.
+	if (facts.login && !context.stopReason && !facts.canceled) {
+		return {
+			message: `${facts.login.message} while ${action}${again}`,
+			description: facts.login.description,
+		};
+	}
+	if (context.stopReason === 'canceled' || (facts.canceled && !context.stopReason)) {
+		return { message: `Stopped while ${action}: the execution was canceled`, description: '' };
+	}
+	if (context.stopReason === 'itemFailed') {
 		return {
 			message: `Stopped while ${action}: another item of this execution failed`,
 			description: '',
 		};
 	}
-	if (facts.canceled) {
-		return { message: `Stopped while ${action}: the execution was canceled`, description: '' };
+	if (context.stopReason === 'outOfTime') {
+		return {
+			message: `Stopped while ${action}: the poll's time ran out`,
+			description: 'The next poll asks again.',
+		};
 	}
 	if (status === undefined) {
 		const unreachable = describeUnreachable(facts, context.host, context.timeoutMs);

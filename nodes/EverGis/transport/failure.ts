@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { configurationOf } from './host';
+import type { LoginFailure } from './loginErrors';
+import { loginFailureOf, statusInMessage } from './loginErrors';
 
 /**
  * What a failed request tells us, dug out of whatever n8n threw (a NodeApiError around an axios
@@ -18,6 +19,11 @@ export interface FailureFacts {
 	retryAfterMs?: number;
 	timedOut: boolean;
 	canceled: boolean;
+	/**
+	 * Logging in failed, so the request never got its own answer (n8n logs in before a request when
+	 * it holds no token, and after a 401): the request was not processed.
+	 */
+	login?: LoginFailure;
 	/** Logging in failed because of what the user configured (wrong password, bad Host, ...). */
 	configuration?: { message: string; description: string };
 }
@@ -28,6 +34,8 @@ interface ErrorLike {
 	code?: unknown;
 	httpCode?: unknown;
 	cause?: unknown;
+	/** A passing login failure's Retry-After (loginErrors.ts). */
+	retryAfter?: unknown;
 	response?: { status?: unknown; data?: unknown; body?: unknown; headers?: unknown };
 	context?: { data?: unknown };
 }
@@ -44,6 +52,9 @@ function chainOf(error: unknown): ErrorLike[] {
 
 export function factsOf(error: unknown): FailureFacts {
 	const facts: FailureFacts = { timedOut: false, canceled: false };
+	/** The status a passing login failure names in its message (when n8n dropped the answer). */
+	let loginStatus: number | undefined;
+	let loginRetryAfter: unknown;
 	for (const link of chainOf(error)) {
 		const response = link.response;
 		if (facts.status === undefined && response && typeof response === 'object') {
@@ -61,8 +72,16 @@ export function factsOf(error: unknown): FailureFacts {
 		) {
 			facts.code = link.code;
 		}
-		const configured = facts.configuration ? undefined : configurationOf(link);
-		if (configured) facts.configuration = configured;
+		const login = facts.login ? undefined : loginFailureOf(link);
+		if (login) {
+			facts.login = login;
+			if (login.kind === 'configuration') {
+				facts.configuration = { message: login.message, description: login.description };
+			} else {
+				loginStatus = statusInMessage(login.message);
+				loginRetryAfter = link.retryAfter;
+			}
+		}
 		const name = typeof link.name === 'string' ? link.name : '';
 		const message = typeof link.message === 'string' ? link.message : '';
 		if (
@@ -86,7 +105,7 @@ export function factsOf(error: unknown): FailureFacts {
 			const status = Number(link.httpCode);
 			if (Number.isInteger(status) && status >= 100) {
 				facts.status = status;
-				// n8n before 2.34 drops the axios error from the NodeApiError (see configurationOf);
+				// n8n before 2.34 drops the axios error from the NodeApiError (see loginErrors.ts);
 				// its JSON body stays in the NodeApiError's context.data (headers and text bodies do not).
 				const data = link.context?.data;
 				if (data && typeof data === 'object' && !Array.isArray(data)) facts.body = data;
@@ -94,7 +113,8 @@ export function factsOf(error: unknown): FailureFacts {
 			}
 		}
 	}
-	facts.retryAfterMs = parseRetryAfter(facts.headers?.['retry-after']);
+	facts.status ??= loginStatus;
+	facts.retryAfterMs = parseRetryAfter(facts.headers?.['retry-after'] ?? loginRetryAfter);
 	return facts;
 }
 
@@ -166,6 +186,11 @@ const NETWORK_WORDS: Record<string, string> = {
 	ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate is for another host name',
 };
 
+/** TLS failures: a certificate chain Node does not trust (a company CA, an expired certificate, ...). */
+export function isCertificateCode(code: string | undefined): code is string {
+	return code !== undefined && /CERT|SELF_SIGNED|SIGNATURE|ISSUER/.test(code);
+}
+
 /** A sentence for a request that got no HTTP answer at all. */
 export function describeUnreachable(
 	facts: FailureFacts,
@@ -179,7 +204,7 @@ export function describeUnreachable(
 			description: `Check that ${host} is reachable from the n8n server (proxy, firewall) and that EverGIS is up.`,
 		};
 	}
-	if (code && /CERT|SELF_SIGNED|SIGNATURE/.test(code)) {
+	if (isCertificateCode(code)) {
 		return {
 			message: NETWORK_WORDS[code] ?? 'its TLS certificate was rejected',
 			description:

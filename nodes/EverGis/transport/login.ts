@@ -7,8 +7,15 @@ import type {
 } from 'n8n-workflow';
 
 import { redact } from './errors';
-import { describeUnreachable, factsOf, isHtmlAnswer, serverMessage } from './failure';
-import { configurationError, normalizeHost } from './host';
+import {
+	describeUnreachable,
+	factsOf,
+	isCertificateCode,
+	isHtmlAnswer,
+	serverMessage,
+} from './failure';
+import { normalizeHost } from './host';
+import { configurationError, passingLoginFailure } from './loginErrors';
 
 const LOGIN_TIMEOUT_MS = 30_000;
 
@@ -34,9 +41,9 @@ export async function logIn(helpers: IHttpRequestHelper['helpers'], credentials:
 			'Fill in Username and Password in the EverGIS API credentials.',
 		);
 	}
-	// preAuthentication runs without a node, so there is no NodeApiError to build here: a failed
-	// connection becomes a configuration error after the catch. The error object of a failed
-	// request carries the request, the password included, so only its facts leave this function.
+	// preAuthentication runs without a node, so there is no NodeApiError to build here. The error
+	// object of a failed request carries the request, the password included, so only its facts
+	// leave this function.
 	let response: IN8nHttpFullResponse | undefined;
 	let failure: unknown;
 	try {
@@ -55,8 +62,16 @@ export async function logIn(helpers: IHttpRequestHelper['helpers'], credentials:
 		failure = error;
 	}
 	if (response === undefined) {
-		const { message, description } = describeUnreachable(factsOf(failure), host, LOGIN_TIMEOUT_MS);
-		throw configurationError(`Could not log in to EverGIS at ${host}: ${message}`, description);
+		const facts = factsOf(failure);
+		const { message, description } = describeUnreachable(facts, host, LOGIN_TIMEOUT_MS);
+		// A host name that does not exist, or a certificate Node does not trust, is a setting to fix.
+		if (facts.code === 'ENOTFOUND' || isCertificateCode(facts.code)) {
+			throw configurationError(`Could not log in to EverGIS at ${host}: ${message}`, description);
+		}
+		throw passingLoginFailure(
+			`Could not reach EverGIS at ${host} to log in: ${message}`,
+			description,
+		);
 	}
 	return tokenFromLoginAnswer(response, host, username, credentials.password);
 }
@@ -98,17 +113,38 @@ export function tokenFromLoginAnswer(
 ): string {
 	const status = response.statusCode;
 	const where = `for '${username}' at ${host}`;
-	if (isHtmlAnswer(response.headers, response.body)) {
-		throw configurationError(
-			`EverGIS login ${where} answered with an HTML page (HTTP ${status}), not the EverGIS API`,
-			'Host must be the base URL of the API, including its prefix (e.g. https://evergis.ru/sp), ' +
-				'not the address of the web client or of a proxy error page.',
+	const html = isHtmlAnswer(response.headers, response.body);
+	// The status first: a proxy's HTML page with 502 is a passing failure, not a wrong Host.
+	if (status >= 500 || status === 429 || status === 419) {
+		// The server may echo the request: keep the password out of the message.
+		const echoed = html ? undefined : serverMessage(response.body);
+		const said = echoed === undefined ? '' : `: ${redact(echoed, [password])}`;
+		const page = html ? ', an HTML page: a proxy or gateway answered' : '';
+		throw passingLoginFailure(
+			`EverGIS could not serve the login ${where} now (HTTP ${status}${page}${said})`,
+			status >= 500 && status !== 503
+				? 'The EverGIS server, or a proxy in front of it, is failing. The node tries again; a trigger asks again at its next poll.'
+				: 'EverGIS is busy (more requests than it serves at once). The node tries again after a pause.',
+			{
+				status,
+				retryAfter:
+					response.headers && typeof response.headers === 'object'
+						? (response.headers as IDataObject)['retry-after']
+						: undefined,
+			},
 		);
 	}
 	if (status === 401 || status === 403) {
 		throw configurationError(
 			`EverGIS rejected the login ${where} (HTTP ${status})`,
 			'Check Username and Password in the EverGIS API credentials.',
+		);
+	}
+	if (html) {
+		throw configurationError(
+			`EverGIS login ${where} answered with an HTML page (HTTP ${status}), not the EverGIS API`,
+			'Host must be the base URL of the API, including its prefix (e.g. https://evergis.ru/sp), ' +
+				'not the address of the web client or of a proxy error page.',
 		);
 	}
 	if (status === 404 || status === 405) {
@@ -118,15 +154,10 @@ export function tokenFromLoginAnswer(
 		);
 	}
 	if (status < 200 || status >= 300) {
-		// The server may echo the request: keep the password out of the message.
 		const echoed = serverMessage(response.body);
 		const said = echoed === undefined ? undefined : redact(echoed, [password]);
-		const message = `EverGIS could not log in ${where} (HTTP ${status}${said ? `: ${said}` : ''})`;
-		if (status >= 500 || status === 429 || status === 419) {
-			throw passingLoginFailure(message, status, response.headers);
-		}
 		throw configurationError(
-			message,
+			`EverGIS could not log in ${where} (HTTP ${status}${said ? `: ${said}` : ''})`,
 			'Check Host, Username and Password in the EverGIS API credentials.',
 		);
 	}
@@ -140,21 +171,6 @@ export function tokenFromLoginAnswer(
 		`EverGIS accepted the login ${where} but sent no token`,
 		"The answer had neither a 'token' field nor a 'jwt' cookie. Check that Host points at the EverGIS API.",
 	);
-}
-
-/**
- * A login the server could not serve now (busy: 419, 429, 503; or failing: 5xx). Not a mistake in
- * the credentials: it carries the status (and Retry-After), as a failed request does, so that the
- * request that needed the login is tried again by the retry policy. Never the answer's body: it
- * may echo the password.
- */
-function passingLoginFailure(message: string, status: number, headers: unknown): Error {
-	const retryAfter =
-		headers && typeof headers === 'object' ? (headers as IDataObject)['retry-after'] : undefined;
-	return Object.assign(new Error(message), {
-		httpCode: String(status),
-		response: { status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } },
-	});
 }
 
 function jwtFromSetCookie(header: unknown): string | undefined {

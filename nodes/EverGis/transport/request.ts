@@ -10,15 +10,14 @@ import { asNodeError } from '../shared/nodeErrors';
 import { pause } from '../shared/pause';
 import type { RequestPurpose } from './errors';
 import { apiError } from './errors';
-import type { EverGisFunctions } from './execution';
-import { requestsOf } from './execution';
-import { tokenFor } from './login';
 import { factsOf, isHtmlAnswer } from './failure';
 import { normalizeHost } from './host';
+import { tokenFor } from './login';
 import type { RequestKind } from './retry';
 import { withRetries } from './retry';
+import type { EverGisFunctions, EverGisRun, Session } from './run';
 
-export type { EverGisFunctions };
+export type { EverGisFunctions, EverGisRun };
 
 export const CREDENTIAL_TYPE = 'everGisApi';
 
@@ -44,49 +43,33 @@ export interface EverGisRequest extends RequestPurpose {
 	background?: boolean;
 }
 
-interface Session {
-	host: string;
-	username: string;
-	/** Password and every token seen: scrubbed from errors. */
-	secrets: Set<string>;
-	/** Until when the stored token is known to be good (its JWT exp). */
-	validUntil: number;
-	renewing?: Promise<void>;
-	/** A login that failed because of the credentials: not tried again in this execution. */
-	loginFailure?: unknown;
-}
-
-const sessions = new WeakMap<object, Promise<Session>>();
-
 /**
  * The one function that talks to EverGIS. It knows the base URL and the credential, keeps the
- * token fresh for a batch of concurrent requests, sends each attempt within the execution's
- * request limit, applies the retry policy and turns failures into errors that say what happened.
+ * token fresh for a batch of concurrent requests, sends each attempt within the run's request
+ * limit, applies the retry policy and turns failures into errors that say what happened.
  * Every other module calls this.
  */
-export async function everGisRequest<T>(
-	this: EverGisFunctions,
-	request: EverGisRequest,
-): Promise<T> {
-	return await send<T>(this, await sessionOf(this), request);
+export async function everGisRequest<T>(run: EverGisRun, request: EverGisRequest): Promise<T> {
+	return await send<T>(run, await sessionOf(run), request);
 }
 
-async function sessionOf(context: EverGisFunctions): Promise<Session> {
-	let session = sessions.get(context);
-	if (!session) {
-		session = (async () => {
-			const credentials = await context.getCredentials(CREDENTIAL_TYPE);
-			return {
-				host: normalizeHost(credentials.host),
-				username: String(credentials.username ?? '').trim(),
-				secrets: new Set([credentials.password, credentials.token].map(String).filter(Boolean)),
-				validUntil: 0,
-			};
-		})();
-		sessions.set(context, session);
-		session.catch(() => sessions.delete(context));
+/** The run's login state: who, and whose secrets to scrub; read from the credentials once per run. */
+async function sessionOf(run: EverGisRun): Promise<Session> {
+	run.session ??= (async () => {
+		const credentials = await run.context.getCredentials(CREDENTIAL_TYPE);
+		return {
+			host: normalizeHost(credentials.host),
+			username: String(credentials.username ?? '').trim(),
+			secrets: new Set([credentials.password, credentials.token].map(String).filter(Boolean)),
+			validUntil: 0,
+		};
+	})();
+	try {
+		return await run.session;
+	} catch (error) {
+		run.session = undefined;
+		throw asNodeError(run.context, error);
 	}
-	return await session;
 }
 
 /**
@@ -101,20 +84,21 @@ async function sessionOf(context: EverGisFunctions): Promise<Session> {
  * a request's turn comes (it may have waited for a slot of the request limit meanwhile); the probe
  * itself does not wait for a slot, so that the requests holding one cannot hold it up.
  */
-async function keepTokenFresh(context: EverGisFunctions, session: Session): Promise<void> {
+async function keepTokenFresh(run: EverGisRun, session: Session): Promise<void> {
 	if (Date.now() < session.validUntil) return;
-	// A wrong password stays wrong: one attempt per execution, not one per item (and no lockout).
+	// A wrong password stays wrong: one attempt per run, not one per item (and no lockout). A run is
+	// one execution or one poll, so a password fixed meanwhile is tried at the next poll.
 	if (session.loginFailure) throw session.loginFailure;
 	session.renewing ??= (async () => {
 		try {
-			let token = await storedToken(context, session);
+			let token = await storedToken(run.context, session);
 			let expiresAt = jwtExpiresAt(token);
 			if (expiresAt === undefined || expiresAt - renewalMarginMs(token) <= Date.now()) {
 				if (expiresAt !== undefined && expiresAt > Date.now()) {
-					await pause(expiresAt - Date.now() + 50, requestsOf(context).stopSignal);
+					await pause(expiresAt - Date.now() + 50, run.signal);
 				}
 				await send(
-					context,
+					run,
 					session,
 					{
 						method: 'GET',
@@ -124,7 +108,7 @@ async function keepTokenFresh(context: EverGisFunctions, session: Session): Prom
 					},
 					{ probe: true },
 				);
-				token = await storedToken(context, session);
+				token = await storedToken(run.context, session);
 				expiresAt = jwtExpiresAt(token);
 			}
 			const renewAt = expiresAt === undefined ? undefined : expiresAt - renewalMarginMs(token);
@@ -132,7 +116,8 @@ async function keepTokenFresh(context: EverGisFunctions, session: Session): Prom
 			session.validUntil =
 				renewAt !== undefined && renewAt > Date.now() ? renewAt : Date.now() + 60_000;
 		} catch (error) {
-			const failure = asNodeError(context, error);
+			// The probe's own error (an apiError that carries its facts: each item gets a copy).
+			const failure = asNodeError(run.context, error);
 			if (factsOf(error).configuration) session.loginFailure = failure;
 			throw failure;
 		} finally {
@@ -152,14 +137,14 @@ async function storedToken(context: EverGisFunctions, session: Session): Promise
 }
 
 async function send<T>(
-	context: EverGisFunctions,
+	run: EverGisRun,
 	session: Session,
 	request: EverGisRequest,
 	{ probe = false } = {},
 ): Promise<T> {
+	const { context, limit, signal } = run;
 	const timeoutMs = request.timeoutMs ?? READ_TIMEOUT_MS;
 	const multipart = typeof request.body === 'function';
-	const { limit, stopSignal } = requestsOf(context);
 	const outcome = await withRetries(
 		request.kind,
 		async () => {
@@ -167,7 +152,7 @@ async function send<T>(
 				method: request.method,
 				url: `${session.host}${request.path}`,
 				qs: request.qs,
-				body: typeof request.body === 'function' ? request.body(stopSignal) : request.body,
+				body: typeof request.body === 'function' ? request.body(signal) : request.body,
 				headers: { Accept: multipart ? '*/*' : 'application/json' },
 				json: !multipart,
 				returnFullResponse: true,
@@ -177,7 +162,8 @@ async function send<T>(
 			};
 			try {
 				// n8n logs in again and resends once when the answer is 401 (its default), and only then:
-				// 419, 429 and 503 mean "busy", 403 "not allowed".
+				// 419, 429 and 503 mean "busy", 403 "not allowed". n8n gives the request the execution's
+				// cancel signal itself; a request already sent when an item fails is let finish.
 				const response = (await context.helpers.httpRequestWithAuthentication.call(
 					context,
 					CREDENTIAL_TYPE,
@@ -199,10 +185,10 @@ async function send<T>(
 			}
 		},
 		{
-			signal: stopSignal,
+			signal,
 			limit: probe ? undefined : limit,
 			background: request.background,
-			prepare: probe ? undefined : async () => await keepTokenFresh(context, session),
+			checkToken: probe ? undefined : async () => await keepTokenFresh(run, session),
 			// An upload's time says how big the file is; a small request's, how loaded the server is.
 			timeTellsLoad: !multipart,
 			facts: factsOf,
@@ -217,15 +203,15 @@ async function send<T>(
 		},
 	);
 	if (outcome.ok) return outcome.value;
-	// The token could not be renewed: that request's own error says why.
-	if (outcome.unprepared) throw asNodeError(context, outcome.error, request.itemIndex);
+	// The token could not be renewed: that check's own error says why (each item gets a copy).
+	if (outcome.tokenCheckFailed) throw asNodeError(context, outcome.error, request.itemIndex);
 	throw apiError(context.getNode(), outcome.facts, request, {
 		host: session.host,
 		username: session.username,
 		attempts: outcome.attempts,
 		timeoutMs,
 		secrets: [...session.secrets],
-		stopped: stopSignal.aborted,
+		stopReason: run.stopReason,
 	});
 }
 

@@ -8,21 +8,27 @@ import type { FailureFacts } from './failure';
  * - `read` (progress, task info, catalogs) and `cancel` change nothing, or nothing twice;
  * - `upload` writes the file under a name chosen before the first attempt, with rewrite=true, so a
  *   repeat overwrites the same file instead of adding one;
- * - `create` (a tiling task) is sent again only when the server cannot have created the task:
- *   it said it was busy, or the connection was never made. After a 500, 502, 504, a reset or a
- *   timeout the task may exist, so it is not sent again.
- * "Busy" (419: more requests than EverGIS's maximumActiveRequests at once; 429; 503) is not a
- * fault: the server is up and did not take the request. It is retried for every kind, for
- * minutes rather than a few attempts, after the server's Retry-After or a growing pause, and it
- * makes the execution send fewer requests at once (requestLimit.ts). It never means "log in
- * again": only a 401 does, and n8n handles that itself (it logs in and resends once).
+ * - `create` (a tiling task) is sent again only when the server cannot have created the task: it
+ *   refused it (419, 429, 503), the connection was never made, or the login before it failed (the
+ *   request was answered 401). After a 500, 502, 504, a reset or a timeout the task may exist, so it
+ *   is not sent again.
+ * "Busy" (419: more requests than EverGIS's maximumActiveRequests at once; 429) is not a fault: the
+ * server is up and did not take the request. It is retried for every kind, for up to 5 minutes of
+ * refusals rather than a few attempts, after the server's Retry-After or a growing pause, and it
+ * makes the run send fewer requests at once (requestLimit.ts). It never means "log in again": only
+ * a 401 does, and n8n handles that itself (it logs in and resends once). 503 ("unavailable") also
+ * makes the run send fewer requests, but is retried like a fault (6 attempts, about half a minute):
+ * a proxy whose upstream is down answers it for as long as the upstream is down.
  */
 export type RequestKind = 'read' | 'upload' | 'create' | 'cancel';
 
 export const RETRY = {
 	/** Attempts in all when a request fails (5xx, a reset, a timeout). */
 	attempts: 6,
-	/** How long a request is tried again while the server answers that it is busy. */
+	/**
+	 * How long a request is tried again while the server answers that it is busy, from its first
+	 * busy answer; the time it then waits for a slot of the run's request limit does not count.
+	 */
 	busyForMs: 300_000,
 	baseDelayMs: 500,
 	maxDelayMs: 20_000,
@@ -40,8 +46,10 @@ export const RETRY = {
 	maxRetryAfterMs: 60_000,
 };
 
-const BUSY_STATUS = new Set([419, 429, 503]);
-const FAULT_STATUS = new Set([408, 500, 502, 504]);
+const BUSY_STATUS = new Set([419, 429]);
+/** Answers that say the server did not take the request: busy, or unavailable. */
+const REFUSED_STATUS = new Set([419, 429, 503]);
+const FAULT_STATUS = new Set([408, 500, 502, 503, 504]);
 const TRANSIENT_NETWORK = new Set([
 	'ECONNRESET',
 	'ECONNREFUSED',
@@ -62,9 +70,14 @@ const NEVER_SENT = new Set([
 	'ENOTFOUND',
 ]);
 
-/** The server answered that it is busy: it did not take the request. */
+/** The server answered that it is busy (419, 429): it did not take the request. */
 export function isBusy(facts: FailureFacts): boolean {
 	return facts.status !== undefined && BUSY_STATUS.has(facts.status);
+}
+
+/** The server refused the request without processing it (busy, or unavailable: 503). */
+export function wasRefused(facts: FailureFacts): boolean {
+	return facts.status !== undefined && REFUSED_STATUS.has(facts.status);
 }
 
 /** The request cannot have reached the server (so cannot have created anything). */
@@ -74,7 +87,9 @@ export function wasNeverSent(facts: FailureFacts): boolean {
 
 export function isRetryable(kind: RequestKind, facts: FailureFacts): boolean {
 	if (facts.canceled || facts.configuration) return false;
-	if (isBusy(facts)) return true;
+	// A login that failed for a passing reason: the request itself was not processed.
+	if (facts.login) return true;
+	if (wasRefused(facts)) return true;
 	if (facts.status !== undefined) return kind !== 'create' && FAULT_STATUS.has(facts.status);
 	// A host name that does not resolve is a setting to fix, not a passing fault: not retried.
 	if (kind === 'create') return wasNeverSent(facts) && facts.code !== 'ENOTFOUND';
@@ -83,7 +98,7 @@ export function isRetryable(kind: RequestKind, facts: FailureFacts): boolean {
 
 /**
  * Exponential backoff with jitter (from 50 ms up to 2 s for a busy answer, from 0.5 s up to 20 s for a
- * fault), or the server's Retry-After when it gave one.
+ * fault), or the server's Retry-After when it gave one. `attempt` counts the answers of that kind.
  */
 export function retryDelayMs(
 	attempt: number,
@@ -110,7 +125,7 @@ export interface RetryHooks {
 	/** Whether an attempt's time says how loaded the server is (a small request's does, an upload's not). */
 	timeTellsLoad?: boolean;
 	/** Runs in each attempt's slot before it is sent (the token check); a failure ends the request as it is. */
-	prepare?: () => Promise<void>;
+	checkToken?: () => Promise<void>;
 	/** Fewer attempts than the policy allows (1 = no retries). */
 	maxAttempts?: number;
 	facts: (error: unknown) => FailureFacts;
@@ -124,8 +139,8 @@ export type RetryOutcome<T> =
 			error: unknown;
 			facts: FailureFacts;
 			attempts: number;
-			/** `prepare` failed: the error is its own, not a failed attempt's. */
-			unprepared?: boolean;
+			/** The token check failed: the error is its own, not a failed attempt's. */
+			tokenCheckFailed?: boolean;
 	  };
 
 /** Runs `attempt` until it succeeds, the policy says stop, or the attempts (or busy time) run out. */
@@ -134,16 +149,21 @@ export async function withRetries<T>(
 	attempt: (attemptNumber: number) => Promise<T>,
 	hooks: RetryHooks,
 ): Promise<RetryOutcome<T>> {
-	const startedAt = Date.now();
 	let failedAttempts = 0;
+	let busyAnswers = 0;
+	/** When the server first said it was busy; and the time spent since in the limit's queue. */
+	let busySince: number | undefined;
+	let queuedSinceBusyMs = 0;
 	for (let attemptNumber = 1; ; attemptNumber++) {
 		let failure: unknown;
 		let slot: Slot | undefined;
-		let stage: 'waiting' | 'preparing' | 'sent' = 'waiting';
+		let stage: 'waiting' | 'checkingToken' | 'sent' = 'waiting';
 		try {
+			const queuedAt = Date.now();
 			slot = await hooks.limit?.enter(hooks.signal, hooks.background);
-			stage = 'preparing';
-			await hooks.prepare?.();
+			if (busySince !== undefined) queuedSinceBusyMs += Date.now() - queuedAt;
+			stage = 'checkingToken';
+			await hooks.checkToken?.();
 			stage = 'sent';
 			const sentAt = Date.now();
 			const value = await attempt(attemptNumber);
@@ -154,26 +174,29 @@ export async function withRetries<T>(
 		}
 		const facts = hooks.facts(failure);
 		const busy = isBusy(facts);
-		slot?.leave(busy && stage === 'sent' ? 'busy' : 'other');
-		if (stage === 'preparing') {
-			return { ok: false, error: failure, facts, attempts: attemptNumber, unprepared: true };
+		slot?.leave(wasRefused(facts) && stage === 'sent' ? 'busy' : 'other');
+		if (stage === 'checkingToken') {
+			return { ok: false, error: failure, facts, attempts: attemptNumber, tokenCheckFailed: true };
 		}
-		if (!busy) failedAttempts++;
+		if (busy) {
+			busySince ??= Date.now();
+			busyAnswers++;
+		} else failedAttempts++;
 		const spent =
 			hooks.maxAttempts !== undefined
 				? attemptNumber >= hooks.maxAttempts
 				: busy
-					? Date.now() - startedAt >= RETRY.busyForMs
+					? Date.now() - (busySince ?? Date.now()) - queuedSinceBusyMs >= RETRY.busyForMs
 					: failedAttempts >= RETRY.attempts;
 		if (spent || !isRetryable(kind, facts) || hooks.signal?.aborted) {
 			return { ok: false, error: failure, facts, attempts: attemptNumber };
 		}
-		const delay = retryDelayMs(attemptNumber, facts);
+		const delay = retryDelayMs(busy ? busyAnswers : failedAttempts, facts);
 		hooks.onRetry?.(attemptNumber, delay, facts);
 		try {
 			await pause(delay, hooks.signal);
 		} catch {
-			// The execution was canceled (or stopped) while waiting to try again.
+			// The run stopped (canceled, or another item failed) while waiting to try again.
 			return {
 				ok: false,
 				error: failure,

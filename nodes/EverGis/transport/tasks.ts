@@ -5,9 +5,8 @@ import type { TilingBody } from '../model/tilingBody';
 import { apiErrorOf } from '../shared/nodeErrors';
 import { failureOf } from './errors';
 import { serverMessage } from './failure';
-import type { EverGisFunctions } from './execution';
-import { requestsOf } from './execution';
 import { everGisRequest } from './request';
+import type { EverGisRun } from './run';
 
 /** The scheduler endpoints. Paths and bodies as in the EverGIS docs (scheduler/index.md, tiling.md). */
 
@@ -40,11 +39,11 @@ export function lostUploads(error: unknown, fileIds: string[]): boolean {
 }
 
 export async function createTilingTask(
-	this: EverGisFunctions,
+	run: EverGisRun,
 	body: TilingBody,
 	itemIndex?: number,
 ): Promise<CreatedTask> {
-	const created = await everGisRequest.call(this, {
+	const created = await everGisRequest(run, {
 		method: 'POST',
 		path: '/scheduler/tasks',
 		qs: { type: 'tiling' },
@@ -56,10 +55,10 @@ export async function createTilingTask(
 			'EverGIS checked the task and refused it: the message says which field. Check the catalog name, the attributes and that the files were uploaded.',
 	});
 	const taskId = (created as IDataObject)?.taskId;
-	if (typeof taskId === 'string' && taskId !== '') requestsOf(this).submittedTaskIds.push(taskId);
+	if (typeof taskId === 'string' && taskId !== '') run.submittedTaskIds.push(taskId);
 	if (typeof taskId !== 'string' || taskId === '') {
 		const message = 'EverGIS accepted the tiling task but its answer has no taskId';
-		throw apiErrorOf(this.getNode(), message, {
+		throw apiErrorOf(run.context.getNode(), message, {
 			description: `The answer was: ${JSON.stringify(created).slice(0, 200)}. Check that Host points at the EverGIS API.`,
 			itemIndex,
 		});
@@ -68,7 +67,7 @@ export async function createTilingTask(
 }
 
 export async function getTaskProgress(
-	this: EverGisFunctions,
+	run: EverGisRun,
 	taskId: string,
 	options: {
 		itemIndex?: number;
@@ -77,7 +76,7 @@ export async function getTaskProgress(
 		background?: boolean;
 	} = {},
 ): Promise<TaskProgress> {
-	return (await everGisRequest.call(this, {
+	return (await everGisRequest(run, {
 		method: 'GET',
 		path: `/scheduler/tasks/${encodeURIComponent(taskId)}/progress`,
 		kind: 'read',
@@ -88,11 +87,11 @@ export async function getTaskProgress(
 }
 
 export async function getTaskInfo(
-	this: EverGisFunctions,
+	run: EverGisRun,
 	taskId: string,
 	itemIndex?: number,
 ): Promise<TaskInfo> {
-	return (await everGisRequest.call(this, {
+	return (await everGisRequest(run, {
 		method: 'GET',
 		path: `/scheduler/${encodeURIComponent(taskId)}`,
 		kind: 'read',
@@ -103,11 +102,11 @@ export async function getTaskInfo(
 }
 
 export async function cancelTask(
-	this: EverGisFunctions,
+	run: EverGisRun,
 	taskId: string,
 	itemIndex?: number,
 ): Promise<TaskProgress> {
-	return (await everGisRequest.call(this, {
+	return (await everGisRequest(run, {
 		method: 'POST',
 		path: `/scheduler/tasks/${encodeURIComponent(taskId)}/cancel`,
 		kind: 'cancel',

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { EverGisFunctions } from './execution';
 import { everGisRequest } from './request';
+import type { EverGisRun } from './run';
 
 /** A file to put into EverGIS's temporary storage, read anew for every attempt. */
 export interface UploadSource {
@@ -103,12 +103,12 @@ export function uploadTimeoutMs(size: number): number {
 
 /** `POST {host}/upload/file`, multipart with `file` and `rewrite=true`, as data_upload.md shows. */
 export async function uploadToTemporaryStorage(
-	this: EverGisFunctions,
+	run: EverGisRun,
 	source: UploadSource,
 	itemIndex?: number,
 ): Promise<UploadedFile> {
 	let attempts: AttemptSources[] = [];
-	const answer = (await everGisRequest.call(this, {
+	const answer = (await everGisRequest(run, {
 		method: 'POST',
 		path: '/upload/file',
 		body: (stopSignal) => {
@@ -135,8 +135,11 @@ export async function uploadToTemporaryStorage(
 	if (typeof answer?.fileId === 'string' && answer.fileId !== '') {
 		return { fileId: answer.fileId, url };
 	}
-	this.logger.debug(
-		`EverGIS: the answer to uploading '${source.uploadName}' has no fileId; the name sent is used`,
+	// Not as documented: the name sent is the best guess (the docs' server answers it unchanged);
+	// should the server have stored the file under another name, creating the task fails with
+	// EverGIS's own 400 naming the file, and nothing is created.
+	run.context.logger.warn(
+		`EverGIS: the answer to uploading '${source.uploadName}' has no fileId; the task names the file as sent`,
 		{ answer: JSON.stringify(answer).slice(0, 200) },
 	);
 	return { fileId: source.uploadName, url };

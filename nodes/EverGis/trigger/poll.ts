@@ -5,18 +5,27 @@ import type { TaskProgress } from '../model/task';
 import { progressSummary } from '../model/task';
 import { splitList } from '../shared/list';
 import { asNodeError, operationError } from '../shared/nodeErrors';
+import { pause } from '../shared/pause';
 import { failureOf, isTransientError } from '../transport/errors';
 import { wasNeverSent } from '../transport/retry';
+import { EverGisRun } from '../transport/run';
 import { getTaskInfo, getTaskProgress } from '../transport/tasks';
-import { pruneState, readState, writeState } from './watchedTasks';
+import { inAskingOrder, pruneState, readState, writeState } from './watchedTasks';
 
 /** Reported once for a task EverGIS does not know (404). */
 export const NOT_FOUND = 'NotFound';
 /** Reported once for a task EverGIS refuses to show (400, 403, …). */
 export const REFUSED = 'Refused';
 
-/** A poll should end well inside n8n's poll interval, even when EverGIS hangs. */
+/** No request of a poll waits longer than this for its answer. */
 const POLL_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * A poll ends within this time, or within the budget n8n gives it (its durable scheduler abandons
+ * a poll after N8N_SCHEDULER_POLL_TIMEOUT, and gives the node a budget below that): n8n polls at
+ * most once a minute and does not wait for a poll still running, so a poll that ends within 45 s
+ * never overlaps the next one on the same static data.
+ */
+const POLL_TIME_MS = 45_000;
 
 type Look =
 	| { taskId: string; kind: 'progress'; progress: TaskProgress }
@@ -28,19 +37,25 @@ type Look =
 			httpCode: number;
 			error: unknown;
 	  }
+	/** Not read this time (a passing failure, or the poll's time ran out): asked at the next poll. */
 	| { taskId: string; kind: 'skipped'; error: unknown }
-	/** A failure no task can get past (the login, a canceled execution): the poll fails. */
+	/** A failure no task can get past (the credentials): the poll fails with it. */
 	| { taskId: string; kind: 'fatal'; error: unknown };
 
 /**
  * One poll: ask EverGIS about every watched task that has not ended yet (one progress request
- * each, within the poll's request limit), and fire once for each that reached a selected terminal
- * status.
- * A task EverGIS does not know, or refuses to show, is reported once (NotFound, Refused) and
- * then left alone. A task whose request failed for a passing reason is asked again at the next
- * poll. The poll itself fails only when EverGIS cannot be reached at all or rejects the
- * credentials. Manual runs ("Fetch Test Event") show the watched tasks as they are now and leave
- * the saved state alone.
+ * each, within the poll's request limit and its time), and fire once for each that reached a
+ * selected terminal status. Each poll is a run of its own (transport/run.ts): its login, request
+ * limit and failures end with it, although n8n hands every poll of an activation the same context.
+ *
+ * A task EverGIS does not know, or refuses to show, is reported once (NotFound, Refused) and then
+ * left alone. A task that could not be read for a passing reason (EverGIS or a proxy failing,
+ * busy, no connection, no answer in time) is asked again at the next poll; when no task could be
+ * read at all the poll says so in n8n's log and ends without items, so that the trigger stays
+ * active and heals by itself when EverGIS is back (n8n would leave a trigger whose activation poll
+ * throws deactivated). The poll fails only for what the user must fix: the credentials, or EverGIS
+ * refusing every task. Manual runs ("Fetch Test Event") show the watched tasks as they are now,
+ * report every failure, and leave the saved state alone.
  */
 export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 	const manual = this.getMode() === 'manual';
@@ -55,75 +70,102 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 	}
 	const staticData = this.getWorkflowStaticData('node');
 	const state = pruneState(readState(staticData), watched);
-	const toAsk = manual ? watched : watched.filter((taskId) => state.ended[taskId] === undefined);
+	const toAsk = manual
+		? watched
+		: inAskingOrder(
+				watched.filter((taskId) => state.ended[taskId] === undefined),
+				state.askFrom,
+			);
 
-	const looks = await Promise.all(
-		toAsk.map(async (taskId): Promise<Look> => {
-			try {
-				const progress = await getTaskProgress.call(this, taskId, {
-					maxAttempts: 1,
-					timeoutMs: POLL_REQUEST_TIMEOUT_MS,
-				});
-				return { taskId, kind: 'progress', progress };
-			} catch (error) {
-				return classify(taskId, error);
-			}
-		}),
+	const run = new EverGisRun(this);
+	const pollEnded = new AbortController();
+	const timeMs = Math.min(POLL_TIME_MS, this.getPollBudgetMs?.() ?? POLL_TIME_MS);
+	const deadline = Date.now() + timeMs;
+	// When the poll's time runs out, requests not sent yet are dropped; those in flight end by their timeout.
+	void pause(timeMs, pollEnded.signal).then(
+		() => run.stop('outOfTime'),
+		() => undefined,
 	);
-	const fatal = looks.find((look) => look.kind === 'fatal');
-	if (fatal) throw asNodeError(this, fatal.error);
-	const failedPoll = pollFailure(looks);
-	if (failedPoll !== undefined) throw asNodeError(this, failedPoll);
-
-	const seenAt = new Date().toISOString();
-	const fired: Array<{ taskId: string; json: IDataObject }> = [];
-	for (const look of looks) {
-		if (look.kind === 'skipped' || look.kind === 'fatal') continue;
-		if (look.kind === 'gone') {
-			if (!manual) state.ended[look.taskId] = look.status;
-			fired.push({
-				taskId: look.taskId,
-				json: {
-					taskId: look.taskId,
-					status: look.status,
-					message: look.message,
-					httpCode: look.httpCode,
-					seenAt,
-				},
-			});
-			continue;
-		}
-		const ended = isTerminalStatus(look.progress.status);
-		if (ended && !manual) state.ended[look.taskId] = look.progress.status;
-		if (manual || (ended && statuses.has(look.progress.status))) {
-			fired.push({
-				taskId: look.taskId,
-				json: { ...progressSummary(look.progress), taskId: look.taskId, seenAt },
-			});
-		}
-	}
-	if (options.includeTaskInfo === true) {
-		await Promise.all(
-			fired.map(async (item) => {
-				if (item.json.status === NOT_FOUND || item.json.status === REFUSED) return;
+	let looks: Look[];
+	try {
+		looks = await Promise.all(
+			toAsk.map(async (taskId): Promise<Look> => {
 				try {
-					item.json.info = await getTaskInfo.call(this, item.taskId);
+					const progress = await getTaskProgress(run, taskId, {
+						maxAttempts: 1,
+						timeoutMs: Math.max(1_000, Math.min(POLL_REQUEST_TIMEOUT_MS, deadline - Date.now())),
+					});
+					return { taskId, kind: 'progress', progress };
 				} catch (error) {
-					item.json.info = { error: (error as Error).message };
+					return classify(taskId, error);
 				}
 			}),
 		);
+		const fatal = looks.find((look) => look.kind === 'fatal');
+		if (fatal) throw asNodeError(this, fatal.error);
+		const failedPoll = pollFailure(looks, manual);
+		if (failedPoll !== undefined) throw asNodeError(this, failedPoll);
+		const notAsked = looks.filter((look) => look.kind === 'skipped');
+		if (notAsked.length > 0 && !manual) {
+			this.logger.warn(
+				`EverGIS Tiling Trigger: ${notAsked.length} of ${looks.length} tasks could not be read now; the next poll asks them again`,
+				{ reason: (notAsked[0].error as Error)?.message },
+			);
+		}
+		// The next poll starts with the first task this one did not get to.
+		state.askFrom =
+			run.stopReason === 'outOfTime' && notAsked.length > 0 ? notAsked[0].taskId : undefined;
+
+		const seenAt = new Date().toISOString();
+		const fired: Array<{ taskId: string; json: IDataObject }> = [];
+		for (const look of looks) {
+			if (look.kind === 'skipped' || look.kind === 'fatal') continue;
+			if (look.kind === 'gone') {
+				if (!manual) state.ended[look.taskId] = look.status;
+				fired.push({
+					taskId: look.taskId,
+					json: {
+						taskId: look.taskId,
+						status: look.status,
+						message: look.message,
+						httpCode: look.httpCode,
+						seenAt,
+					},
+				});
+				continue;
+			}
+			const ended = isTerminalStatus(look.progress.status);
+			if (ended && !manual) state.ended[look.taskId] = look.progress.status;
+			if (manual || (ended && statuses.has(look.progress.status))) {
+				fired.push({
+					taskId: look.taskId,
+					json: { ...progressSummary(look.progress), taskId: look.taskId, seenAt },
+				});
+			}
+		}
+		if (options.includeTaskInfo === true) {
+			await Promise.all(
+				fired.map(async (item) => {
+					if (item.json.status === NOT_FOUND || item.json.status === REFUSED) return;
+					try {
+						item.json.info = await getTaskInfo(run, item.taskId);
+					} catch (error) {
+						item.json.info = { error: (error as Error).message };
+					}
+				}),
+			);
+		}
+		if (!manual) writeState(staticData, state);
+		return fired.length > 0 ? [fired.map((item) => ({ json: item.json }))] : null;
+	} finally {
+		pollEnded.abort();
 	}
-	if (!manual) writeState(staticData, state);
-	return fired.length > 0 ? [fired.map((item) => ({ json: item.json }))] : null;
 }
 
 function classify(taskId: string, error: unknown): Look {
 	const facts = failureOf(error);
-	if (facts === undefined || facts.configuration || facts.canceled) {
-		return { taskId, kind: 'fatal', error };
-	}
-	if (isTransientError(error) || facts.status === undefined) {
+	if (facts?.configuration || facts === undefined) return { taskId, kind: 'fatal', error };
+	if (facts.canceled || facts.login || isTransientError(error) || facts.status === undefined) {
 		return { taskId, kind: 'skipped', error };
 	}
 	const message = (error as Error).message;
@@ -141,19 +183,23 @@ function classify(taskId: string, error: unknown): Look {
 }
 
 /**
- * The poll fails only when not one task could be read because EverGIS cannot be reached (the
- * connection was never made, or nothing answered in time), or because it rejected the
- * credentials for every task (401 even after n8n logged in again, or 403).
+ * The poll fails when EverGIS rejected the credentials for every task (401 even after n8n logged
+ * in again, or 403): that needs the user. When not one task could be read because EverGIS or the
+ * way to it is down, only a manual run fails (the user is looking); an active trigger asks again
+ * at its next poll.
  */
-function pollFailure(looks: Look[]): unknown {
+function pollFailure(looks: Look[], manual: boolean): unknown {
 	if (looks.length === 0 || looks.some((look) => look.kind === 'progress')) return undefined;
-	const unreachable = looks.every((look) => {
-		const facts = look.kind === 'skipped' ? failureOf(look.error) : undefined;
-		return facts !== undefined && (wasNeverSent(facts) || facts.timedOut);
-	});
 	const rejected = looks.every(
 		(look) => look.kind === 'gone' && (look.httpCode === 401 || look.httpCode === 403),
 	);
+	const unreachable = looks.every((look) => {
+		const facts = look.kind === 'skipped' ? failureOf(look.error) : undefined;
+		return (
+			facts !== undefined && (wasNeverSent(facts) || facts.timedOut || facts.login !== undefined)
+		);
+	});
 	const [first] = looks;
-	return (unreachable || rejected) && first.kind !== 'progress' ? first.error : undefined;
+	if (first.kind === 'progress') return undefined;
+	return rejected || (manual && unreachable) ? first.error : undefined;
 }

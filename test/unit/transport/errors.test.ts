@@ -10,6 +10,8 @@ import {
 } from '../../../nodes/EverGis/transport/errors';
 import type { FailureFacts } from '../../../nodes/EverGis/transport/failure';
 import { factsOf } from '../../../nodes/EverGis/transport/failure';
+import { tokenFromLoginAnswer } from '../../../nodes/EverGis/transport/login';
+import { thrownBy } from '../helpers/throws';
 import { axiosError, NODE, PASSWORD, TOKEN, wrapped } from '../helpers/httpErrors';
 
 const HOST = 'https://x/sp';
@@ -202,17 +204,14 @@ describe('apiError: messages', () => {
 		);
 	});
 
-	test.each([419, 429, 503])(
-		'%p: the server stayed busy; what the node did, what to do',
-		(status) => {
-			const error = apiError(NODE, json({}, status), UPLOAD, { ...CONTEXT, attempts: 14 });
-			expect(error.message).toBe(
-				`EverGIS stayed busy (HTTP ${status}) while uploading 'RGB.byte.tif' (tried 14 times)`,
-			);
-			expect(error.description).toMatch(/sent fewer requests and waited/);
-			expect(error.description).toMatch(/maximumActiveRequests/);
-		},
-	);
+	test.each([419, 429])('%p: the server stayed busy; what the node did, what to do', (status) => {
+		const error = apiError(NODE, json({}, status), UPLOAD, { ...CONTEXT, attempts: 14 });
+		expect(error.message).toBe(
+			`EverGIS stayed busy (HTTP ${status}) while uploading 'RGB.byte.tif' (tried 14 times)`,
+		);
+		expect(error.description).toMatch(/sent fewer requests and waited/);
+		expect(error.description).toMatch(/maximumActiveRequests/);
+	});
 
 	test.each([500, 502, 504])(
 		'%p on create: the task may exist, check before running again',
@@ -231,13 +230,44 @@ describe('apiError: messages', () => {
 		},
 	);
 
-	test.each([419, 429, 503])('%p on create: busy, the server did not take it', (status) => {
+	test.each([419, 429])('%p on create: busy, the server did not take it', (status) => {
 		const error = apiError(NODE, json({}, status), CREATE, { ...CONTEXT, attempts: 6 });
 		expect(error.message).toBe(
 			`EverGIS stayed busy (HTTP ${status}) while creating the tiling task (tried 6 times)`,
 		);
 		expect(error.message).not.toMatch(/may have created/);
 		expect(taskMayExist(error)).toBe(false);
+	});
+
+	test('503: unavailable, tried like a fault (a bounded time), and on create the server did not take it', () => {
+		const read = apiError(NODE, json({}, 503), UPLOAD, { ...CONTEXT, attempts: 6 });
+		expect(read.message).toBe(
+			"EverGIS was unavailable (HTTP 503) while uploading 'RGB.byte.tif' (tried 6 times)",
+		);
+		expect(read.description).toMatch(/about half a minute/);
+		const create = apiError(NODE, json({}, 503), CREATE, { ...CONTEXT, attempts: 6 });
+		expect(create.message).not.toMatch(/may have created/);
+		expect(taskMayExist(create)).toBe(false);
+	});
+
+	test('a login that failed for a passing reason during the re-login of a task creation: not "may have created" (the create was answered 401)', () => {
+		const login = thrownBy(() =>
+			tokenFromLoginAnswer(
+				{
+					statusCode: 502,
+					body: '<html>Bad Gateway</html>',
+					headers: { 'content-type': 'text/html' },
+				},
+				'https://x/sp',
+				'alice',
+			),
+		);
+		const facts = factsOf(wrapped(login as Error));
+		const error = apiError(NODE, facts, CREATE, CONTEXT);
+		expect(taskMayExist(error)).toBe(false);
+		expect(error.message).toBe(
+			"EverGIS could not serve the login for 'alice' at https://x/sp now (HTTP 502, an HTML page: a proxy or gateway answered) while creating the tiling task",
+		);
 	});
 
 	test.each([
@@ -254,7 +284,7 @@ describe('apiError: messages', () => {
 	test('a request stopped because another item failed says so', () => {
 		const error = apiError(NODE, facts({ canceled: true }), CREATE, {
 			...CONTEXT,
-			stopped: true,
+			stopReason: 'itemFailed',
 		});
 		expect(error.message).toBe(
 			'Stopped while creating the tiling task: another item of this execution failed',

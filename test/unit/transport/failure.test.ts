@@ -7,7 +7,7 @@ import {
 	parseRetryAfter,
 	serverMessage,
 } from '../../../nodes/EverGis/transport/failure';
-import { configurationError } from '../../../nodes/EverGis/transport/host';
+import { configurationError } from '../../../nodes/EverGis/transport/loginErrors';
 import { axiosError, NODE, PASSWORD, TOKEN, wrapped } from '../helpers/httpErrors';
 
 describe('factsOf', () => {

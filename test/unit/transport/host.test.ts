@@ -1,15 +1,14 @@
 import { UserError } from 'n8n-workflow';
 
-import {
-	configurationError,
-	isConfigurationError,
-	normalizeHost,
-} from '../../../nodes/EverGis/transport/host';
+import { normalizeHost } from '../../../nodes/EverGis/transport/host';
+import { configurationError, loginFailureOf } from '../../../nodes/EverGis/transport/loginErrors';
 import { thrownBy, userErrorFrom } from '../helpers/throws';
+
+const isConfiguration = (error: unknown) => loginFailureOf(error)?.kind === 'configuration';
 
 function configurationErrorFrom(raw: unknown): UserError {
 	const error = userErrorFrom(() => normalizeHost(raw));
-	expect(isConfigurationError(error)).toBe(true);
+	expect(isConfiguration(error)).toBe(true);
 	return error;
 }
 
@@ -84,14 +83,14 @@ describe('configurationError', () => {
 		expect(error).toBeInstanceOf(UserError);
 		expect(error.message).toBe('Bad host');
 		expect(error.description).toBe('Fix it.');
-		expect(isConfigurationError(error)).toBe(true);
+		expect(isConfiguration(error)).toBe(true);
 	});
 
 	test('other errors are not configuration errors', () => {
-		expect(isConfigurationError(new UserError('x'))).toBe(false);
-		expect(isConfigurationError(new Error('x'))).toBe(false);
-		expect(isConfigurationError({ tags: { evergis: 'configuration' } })).toBe(false);
-		expect(isConfigurationError(undefined)).toBe(false);
-		expect(isConfigurationError(thrownBy(() => JSON.parse('{')))).toBe(false);
+		expect(isConfiguration(new UserError('x'))).toBe(false);
+		expect(isConfiguration(new Error('x'))).toBe(false);
+		expect(isConfiguration({ tags: { evergis: 'configuration' } })).toBe(false);
+		expect(isConfiguration(undefined)).toBe(false);
+		expect(isConfiguration(thrownBy(() => JSON.parse('{')))).toBe(false);
 	});
 });

@@ -7,9 +7,11 @@ import type {
 import { UserError } from 'n8n-workflow';
 
 import { factsOf } from '../../../nodes/EverGis/transport/failure';
-import { isConfigurationError } from '../../../nodes/EverGis/transport/host';
+import { loginFailureOf } from '../../../nodes/EverGis/transport/loginErrors';
+
+const isConfigurationError = (error: unknown) => loginFailureOf(error)?.kind === 'configuration';
 import { logIn, tokenFromLoginAnswer } from '../../../nodes/EverGis/transport/login';
-import { isBusy } from '../../../nodes/EverGis/transport/retry';
+import { isRetryable, wasRefused } from '../../../nodes/EverGis/transport/retry';
 import { thrownBy } from '../helpers/throws';
 import { axiosError, PASSWORD, TOKEN } from '../helpers/httpErrors';
 
@@ -106,12 +108,12 @@ describe('tokenFromLoginAnswer', () => {
 		);
 	});
 
-	test('an HTML answer (web client or proxy page), even with 200', () => {
+	test('an HTML answer with 200 or 404 (the web client, a web server without the API): the Host is wrong', () => {
 		for (const response of [
 			answer(200, '<!DOCTYPE html><html><body>EverGIS</body></html>', {
 				'content-type': 'text/html',
 			}),
-			answer(502, '<html><head><title>502 Bad Gateway</title></head></html>', {}),
+			answer(404, '<html><head><title>404 Not Found</title></head></html>', {}),
 		]) {
 			const error = loginErrorFrom(response);
 			expect(error.message).toBe(
@@ -119,6 +121,19 @@ describe('tokenFromLoginAnswer', () => {
 			);
 			expect(error.description).toContain('https://evergis.ru/sp');
 		}
+	});
+
+	test("a proxy's HTML error page with 502: the status decides, a passing failure (not a wrong Host)", () => {
+		const error = passingLoginFailure(
+			answer(502, '<html><head><title>502 Bad Gateway</title></head></html>', {
+				'content-type': 'text/html',
+			}),
+		);
+		expect(error.message).toBe(
+			"EverGIS could not serve the login for 'alice' at https://x/sp now (HTTP 502, an HTML page: a proxy or gateway answered)",
+		);
+		expect(factsOf(error)).toMatchObject({ status: 502, login: { kind: 'passing' } });
+		expect(isRetryable('create', factsOf(error))).toBe(true);
 	});
 
 	test.each([404, 405])('%p: no EverGIS API there, check the /sp prefix', (status) => {
@@ -142,7 +157,7 @@ describe('tokenFromLoginAnswer', () => {
 	test('500 with the server message: a passing failure, with its status', () => {
 		const error = passingLoginFailure(answer(500, { message: 'Database is not available' }));
 		expect(error.message).toBe(
-			"EverGIS could not log in for 'alice' at https://x/sp (HTTP 500: Database is not available)",
+			"EverGIS could not serve the login for 'alice' at https://x/sp now (HTTP 500: Database is not available)",
 		);
 		expect(factsOf(error)).toMatchObject({ status: 500 });
 		expect(factsOf(error).configuration).toBeUndefined();
@@ -150,14 +165,14 @@ describe('tokenFromLoginAnswer', () => {
 
 	test('500 without a message', () => {
 		expect(passingLoginFailure(answer(500, '')).message).toBe(
-			"EverGIS could not log in for 'alice' at https://x/sp (HTTP 500)",
+			"EverGIS could not serve the login for 'alice' at https://x/sp now (HTTP 500)",
 		);
 	});
 
-	test.each([429, 419, 503])('%p: busy, with the Retry-After the server gave', (status) => {
+	test.each([429, 419, 503])('%p: refused, with the Retry-After the server gave', (status) => {
 		const error = passingLoginFailure(answer(status, {}, { 'retry-after': '3' }));
 		expect(factsOf(error)).toMatchObject({ status, retryAfterMs: 3000 });
-		expect(isBusy(factsOf(error))).toBe(true);
+		expect(wasRefused(factsOf(error))).toBe(true);
 		expect((error as { httpCode?: string }).httpCode).toBe(String(status));
 	});
 
@@ -249,13 +264,8 @@ describe('logIn (with a fake httpRequest)', () => {
 	test.each([
 		[
 			'refused',
-			axiosError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.0.1:443' }),
+			axiosError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }),
 			'nothing accepts connections there (connection refused)',
-		],
-		[
-			'DNS',
-			axiosError({ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x' }),
-			'the host name could not be resolved (DNS)',
 		],
 		[
 			'timeout',
@@ -263,17 +273,44 @@ describe('logIn (with a fake httpRequest)', () => {
 			'no answer within 30 s',
 		],
 	])(
-		'no answer (%s): a configuration error without the failed request',
+		'no answer (%s): a passing failure, without the failed request',
 		async (_label, failure, words) => {
 			// The thrown error carries the request config, whose body holds the password.
 			expect(JSON.stringify(failure.config)).toContain(PASSWORD);
+			const { helpers } = helpersAnswering(failure);
+			const error = await logIn(helpers, credentials).catch((e: unknown) => e);
+			expect(loginFailureOf(error)?.kind).toBe('passing');
+			expect((error as Error).message).toBe(
+				`Could not reach EverGIS at https://x/sp to log in: ${words}`,
+			);
+			expect((error as UserError).cause).toBeUndefined();
+			expectNoSecret(error);
+		},
+	);
+
+	test.each([
+		[
+			'DNS',
+			axiosError({ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x' }),
+			'the host name could not be resolved (DNS)',
+		],
+		[
+			'a certificate of a company CA',
+			axiosError({
+				code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+				message: 'unable to get local issuer certificate',
+			}),
+			'its TLS certificate was rejected',
+		],
+	])(
+		'no answer (%s): a configuration error, without the failed request',
+		async (_label, failure, words) => {
 			const { helpers } = helpersAnswering(failure);
 			const error = await logIn(helpers, credentials).catch((e: unknown) => e);
 			expect(isConfigurationError(error)).toBe(true);
 			expect((error as Error).message).toBe(
 				`Could not log in to EverGIS at https://x/sp: ${words}`,
 			);
-			expect((error as UserError).cause).toBeUndefined();
 			expectNoSecret(error);
 		},
 	);

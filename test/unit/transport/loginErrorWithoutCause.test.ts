@@ -15,7 +15,7 @@ import type { IDataObject, IN8nHttpFullResponse } from 'n8n-workflow';
 import { NodeApiError, UserError } from 'n8n-workflow';
 
 import { factsOf } from '../../../nodes/EverGis/transport/failure';
-import { configurationError, configurationOf } from '../../../nodes/EverGis/transport/host';
+import { loginFailureOf } from '../../../nodes/EverGis/transport/loginErrors';
 import { tokenFromLoginAnswer } from '../../../nodes/EverGis/transport/login';
 import { axiosError, NODE, wrapped } from '../helpers/httpErrors';
 import { thrownBy } from '../helpers/throws';
@@ -47,7 +47,8 @@ function wrappedLike1x(error: Error): NodeApiError {
 	if (error instanceof UserError) {
 		expect(wrappedError.description).toBe(error.description);
 		expect(wrappedError.messages).toContain(error.message);
-		expect(wrappedError.httpCode).toBeNull();
+		// A passing login failure carries its status as httpCode (NodeApiError keeps that).
+		expect(wrappedError.httpCode).toBe((error as { httpCode?: string }).httpCode ?? null);
 		expect(wrappedError.tags).not.toHaveProperty('evergis');
 	}
 	return wrappedError;
@@ -86,15 +87,25 @@ describe('a login error wrapped by NodeApiError without its cause (n8n 1.x to 2.
 		});
 	});
 
-	test('the same message with another description, or another error, is not a login error', () => {
-		const made = configurationError('EverGIS rejected the login for x', 'Check the password.');
-		const other = new UserError(made.message, { description: 'Something else.' });
-		expect(configurationOf(wrappedLike1x(other))).toBeUndefined();
-		expect(configurationOf(new NodeApiError(NODE, { message: made.message }))).toBeUndefined();
+	test('another message, or an error without a description, is not a login error', () => {
+		const other = new UserError('Something else failed', { description: 'Check it.' });
+		expect(loginFailureOf(wrappedLike1x(other))).toBeUndefined();
+		expect(
+			loginFailureOf(new NodeApiError(NODE, { message: 'EverGIS rejected the login for x' })),
+		).toBeUndefined();
 		expect(factsOf(wrapped(axiosError({ code: 'ECONNREFUSED' }))).configuration).toBeUndefined();
-		expect(configurationOf({ message: made.message, description: made.description })).toBe(
-			undefined,
-		);
+		expect(
+			loginFailureOf({ message: 'EverGIS rejected the login for x', description: 'x' }),
+		).toBeUndefined();
+	});
+
+	test("a passing login failure (a proxy's HTML 502) is recognised from its message, with its status", () => {
+		const html = '<html><body><h1>502 Bad Gateway</h1></body></html>';
+		const error = wrappedLike1x(loginError(answer(502, html, { 'content-type': 'text/html' })));
+		const facts = factsOf(error);
+		expect(facts.configuration).toBeUndefined();
+		expect(facts.login).toMatchObject({ kind: 'passing' });
+		expect(facts.status).toBe(502);
 	});
 
 	test('with the cause kept (n8n 2.x from some release on) it is recognised as before', () => {

@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 /** Fields that several operations share. */
 
@@ -46,7 +46,7 @@ export const concurrencyOption: INodeProperties = {
 	name: 'concurrency',
 	type: 'number',
 	typeOptions: { minValue: 1, maxValue: 32 },
-	default: 4,
+	default: 4, // DEFAULT_CONCURRENCY
 	description:
 		'How many items are processed at the same time (uploads and task requests). The node sends fewer requests at once when EverGIS says it is busy.',
 };
@@ -59,3 +59,11 @@ export const keepOriginalNamesOption: INodeProperties = {
 	description:
 		'Whether to upload under the original file name (a file of that name in temporary storage is replaced). Off: each upload gets a unique name, so two items with the same file name cannot overwrite each other.',
 };
+
+const DEFAULT_CONCURRENCY = 4;
+
+/** The node's Concurrency option (the first item's: one pool serves all items). */
+export function concurrencyOf(context: IExecuteFunctions): number {
+	const value = Number(context.getNodeParameter('options.concurrency', 0, DEFAULT_CONCURRENCY));
+	return Number.isFinite(value) && value >= 1 ? Math.floor(value) : DEFAULT_CONCURRENCY;
+}

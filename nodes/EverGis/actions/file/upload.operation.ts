@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
+import type { EverGisRun } from '../../transport/run';
 import { uploadToTemporaryStorage } from '../../transport/upload';
 import { keepOriginalNamesOption } from '../common/descriptions';
 import type { InputSource } from '../common/inputFiles';
@@ -22,7 +23,11 @@ export const description: INodeProperties[] = [
 ];
 
 /** File → Upload: puts the item's files into EverGIS's temporary storage and returns their fileIds. */
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<ItemResult> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	run: EverGisRun,
+): Promise<ItemResult> {
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const files = await filesOfItem.call(this, itemIndex, {
 		source: this.getNodeParameter('inputSource', itemIndex, 'binary') as InputSource,
@@ -32,7 +37,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const items = [];
 	for (const file of files) {
 		if (!file.upload) continue;
-		const uploaded = await uploadToTemporaryStorage.call(this, file.upload, itemIndex);
+		const uploaded = await uploadToTemporaryStorage(run, file.upload, itemIndex);
 		items.push({
 			json: {
 				fileId: uploaded.fileId,

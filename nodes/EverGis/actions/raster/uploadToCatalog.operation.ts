@@ -12,6 +12,7 @@ import { buildTilingBody, parseAttributes } from '../../model/tilingBody';
 import { asNodeError, withDetails } from '../../shared/nodeErrors';
 import { checkCatalogExists } from '../../transport/catalogs';
 import { taskMayExist } from '../../transport/errors';
+import type { EverGisRun } from '../../transport/run';
 import { createTilingTask, lostUploads } from '../../transport/tasks';
 import { uploadToTemporaryStorage } from '../../transport/upload';
 import { catalogLocator } from '../common/catalog';
@@ -28,11 +29,12 @@ import { waitOptionsFrom } from '../common/waitOptions';
 import type { ItemResult } from '../types';
 import type { ItemMemory } from './alreadyLoaded';
 import {
-	alreadyLoaded,
+	AlreadyLoaded,
 	alreadyLoadedFields,
 	forgetEarlierLoadsOption,
 	rememberAtMostOption,
 } from './alreadyLoaded';
+import type { FileState } from './loadMemory';
 
 const show = { resource: ['raster'], operation: ['uploadToCatalog'] };
 
@@ -230,7 +232,34 @@ interface SubmittedTask {
 	submittedAt: number;
 }
 
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<ItemResult> {
+/** Skip Files Already Loaded: one look-up of every item's files, before any item uploads. */
+export async function prepare(
+	this: IExecuteFunctions,
+	run: EverGisRun,
+	concurrency: number,
+): Promise<AlreadyLoaded | undefined> {
+	return await AlreadyLoaded.lookUp(this, run, concurrency, async (index) => ({
+		serviceName: this.getNodeParameter('catalog', index, '', { extractValue: true }) as string,
+		files: await itemFiles.call(
+			this,
+			index,
+			this.getNodeParameter('options', index, {}) as IDataObject,
+		),
+		checkCatalog: this.getNodeParameter('createNewService', index, false) !== true,
+	}));
+}
+
+/** New files that no item took (its item failed early, the run stopped) load again next run. */
+export async function finish(this: IExecuteFunctions, skip: AlreadyLoaded | undefined) {
+	await skip?.finish();
+}
+
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	run: EverGisRun,
+	skip: AlreadyLoaded | undefined,
+): Promise<ItemResult> {
 	const parameters: Parameters = {
 		serviceName: this.getNodeParameter('catalog', itemIndex, '', { extractValue: true }) as string,
 		createNewService: this.getNodeParameter('createNewService', itemIndex, false) as boolean,
@@ -238,64 +267,54 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		wait: this.getNodeParameter('waitForCompletion', itemIndex, true) as boolean,
 	};
 	const plans = await planTasks.call(this, itemIndex, parameters);
-	// Skip Files Already Loaded: files loaded before are left out of their plans.
-	const memory = await alreadyLoaded.call(this, itemIndex, async (index) => ({
-		serviceName: this.getNodeParameter('catalog', index, '', { extractValue: true }) as string,
-		files: await itemFiles.call(
-			this,
-			index,
-			this.getNodeParameter('options', index, {}) as IDataObject,
-		),
-	}));
-	const skipped: ItemFile[][] = plans.map((plan) =>
-		memory ? plan.files.filter((file) => memory.wasLoaded(file)) : [],
-	);
-	const toLoad = plans.map((plan, index) => ({
-		...plan,
-		files: plan.files.filter((file) => !skipped[index].includes(file)),
-	}));
-	// Checked before the first byte is uploaded: the bodies (above) and the catalog.
-	if (!parameters.createNewService && toLoad.some((plan) => plan.files.length > 0)) {
-		await checkCatalogExists.call(this, plans[0].body.target.serviceName);
-	}
 	const waitOptions = waitOptionsFrom(parameters.options);
-	const submitted: SubmittedTask[] = [];
-	/** The files each submitted task claimed in the memory. */
-	const claims: ItemFile[][] = [];
-	let claiming: ItemFile[] = [];
-	try {
-		for (const [index, plan] of toLoad.entries()) {
-			if (plan.files.length === 0) continue;
-			let files = plan.files;
-			if (memory) {
-				const { claimed, taken } = await memory.claim(files);
-				skipped[index].push(...taken);
-				files = claimed;
-				if (files.length === 0) continue;
-			}
-			claiming = files;
-			submitted.push(await submit.call(this, { ...plan, files }, itemIndex, submitted));
-			claims.push(files);
-			claiming = [];
-		}
-	} catch (error) {
-		// The item failed: none of its files counts as loaded.
-		await memory?.release([...claims.flat(), ...claiming]);
-		throw asNodeError(this, error, itemIndex);
-	}
+	// Skip Files Already Loaded: what the memory says of each file; only new ones are loaded.
+	const memory = skip?.forItem(this, itemIndex);
+	const states = new Map<ItemFile, FileState>(
+		plans.flatMap((plan) => plan.files).map((file) => [file, memory?.stateOf(file) ?? NEW]),
+	);
+	const toLoad = plans.map((plan) => ({
+		...plan,
+		files: plan.files.filter((file) => states.get(file)?.state === 'new'),
+	}));
 	const keepBinary = parameters.options.keepBinary === true;
 	const skippedItems = memory
-		? skipped
-				.filter((files) => files.length > 0)
-				.map((files) =>
-					skippedItem.call(this, memory, parameters.serviceName, files, itemIndex, keepBinary),
-				)
+		? plans.flatMap((plan) =>
+				skippedOutput.call(this, memory, plan.files, states, {
+					serviceName: parameters.serviceName,
+					itemIndex,
+					keepBinary,
+				}),
+			)
 		: [];
+	const submitted: SubmittedTask[] = [];
+	/** The files of each submitted task, in order. */
+	const submittedFiles: ItemFile[][] = [];
+	try {
+		// Checked before the first byte is uploaded: the bodies (above) and the catalog.
+		if (!parameters.createNewService && toLoad.some((plan) => plan.files.length > 0)) {
+			await checkCatalogExists(run, plans[0].body.target.serviceName);
+		}
+		for (const plan of toLoad) {
+			if (plan.files.length === 0) continue;
+			const task = await submit.call(this, run, plan, itemIndex, submitted);
+			submitted.push(task);
+			submittedFiles.push(plan.files);
+			await memory?.taskCreated(plan.files, task.taskId);
+		}
+	} catch (error) {
+		// The files whose task was not created are not loaded: they load again next run. Those whose
+		// task was created count as loaded (the task runs on; a later run asks it how it ended).
+		const withTask = new Set(submittedFiles.flat());
+		await memory?.letGo(toLoad.flatMap((plan) => plan.files).filter((file) => !withTask.has(file)));
+		throw asNodeError(this, error, itemIndex);
+	}
 	const output = (task: SubmittedTask, progress?: TaskProgress) =>
 		outputItem.call(this, task, itemIndex, keepBinary, progress);
-	// Without waiting, a file counts as loaded once EverGIS has accepted its task.
-	if (!parameters.wait)
+	// Without waiting, the files count as loaded; a later run asks their task how it ended.
+	if (!parameters.wait) {
 		return { items: [...skippedItems, ...submitted.map((task) => output(task))] };
+	}
 	return {
 		items: skippedItems,
 		pending: submitted.map((task, index) => ({
@@ -306,11 +325,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				files: task.files.map((file) => file.name),
 			},
 			output: (progress) => output(task, progress),
-			// Loaded once its task Completed; otherwise the next execution loads the files again.
 			ended: memory
-				? async (completed) => {
-						if (!completed) await memory.release(claims[index]);
-					}
+				? async (outcome) => await memory.taskEnded(submittedFiles[index], outcome)
 				: undefined,
 			outputFailedTasks: waitOptions.outputFailedTasks,
 			failure: {
@@ -321,26 +337,44 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	};
 }
 
-/** The output item for files left out because they were loaded before. */
-function skippedItem(
+const NEW: FileState = { state: 'new' };
+
+/** The output items for a plan's files left out of this run: one per reason (loaded before, being loaded). */
+function skippedOutput(
 	this: IExecuteFunctions,
 	memory: ItemMemory,
-	serviceName: string,
 	files: ItemFile[],
-	itemIndex: number,
-	keepBinary: boolean,
-): INodeExecutionData {
-	return {
+	states: Map<ItemFile, FileState>,
+	{
+		serviceName,
+		itemIndex,
+		keepBinary,
+	}: { serviceName: string; itemIndex: number; keepBinary: boolean },
+): INodeExecutionData[] {
+	const groups = new Map<string, { state: FileState; files: ItemFile[] }>();
+	for (const file of files) {
+		const state = states.get(file) ?? NEW;
+		if (state.state === 'new') continue;
+		const reason = `${state.state}|${state.taskId ?? ''}|${state.why ?? ''}`;
+		const group = groups.get(reason) ?? { state, files: [] };
+		group.files.push(file);
+		groups.set(reason, group);
+	}
+	return [...groups.values()].map(({ state, files: skipped }) => ({
 		json: {
 			skipped: true,
-			reason: 'alreadyLoaded',
+			reason: state.state === 'loaded' ? 'alreadyLoaded' : 'beingLoaded',
 			serviceName,
 			matchFilesBy: memory.matchBy,
-			files: memory.describe(files),
-			message: `Already loaded into ${serviceName} (by an earlier or a concurrent execution of this node): not uploaded again`,
+			files: memory.describe(skipped),
+			...(state.taskId ? { taskId: state.taskId } : {}),
+			message:
+				state.state === 'loaded'
+					? `Already loaded into ${serviceName} (by an earlier execution): not uploaded again`
+					: `Not loaded by this execution: ${state.why}. A later run loads it if it is not loaded by then.`,
 		},
 		...(keepBinary ? { binary: this.getInputData()[itemIndex].binary } : {}),
-	};
+	}));
 }
 
 /** The item's files, grouped into tasks, each with its body built (and so checked). */
@@ -393,14 +427,15 @@ async function itemFiles(
 /** Uploads the plan's files and creates its task, naming the files by the fileIds EverGIS answered. */
 async function submit(
 	this: IExecuteFunctions,
+	run: EverGisRun,
 	plan: TaskPlan,
 	itemIndex: number,
 	earlier: SubmittedTask[],
 ): Promise<SubmittedTask> {
-	let stored = await store.call(this, plan.files, itemIndex);
+	let stored = await store.call(this, run, plan.files, itemIndex);
 	const create = async () =>
-		await createTilingTask.call(
-			this,
+		await createTilingTask(
+			run,
 			{ ...plan.body, files: stored.map((file) => file.fileId) },
 			itemIndex,
 		);
@@ -420,7 +455,7 @@ async function submit(
 			}
 			// The files went with an old login session (EverGIS refused the task for want of them):
 			// a 400 means no task was made, so they are uploaded again and the task asked for once more.
-			stored = await store.call(this, plan.files, itemIndex);
+			stored = await store.call(this, run, plan.files, itemIndex);
 			created = await create();
 		}
 	} catch (error) {
@@ -440,13 +475,14 @@ async function submit(
 /** Puts binary files into temporary storage; files named by fileId are there already. */
 async function store(
 	this: IExecuteFunctions,
+	run: EverGisRun,
 	files: ItemFile[],
 	itemIndex: number,
 ): Promise<StoredFile[]> {
 	const stored: StoredFile[] = [];
 	for (const file of files) {
 		const fileId = file.upload
-			? (await uploadToTemporaryStorage.call(this, file.upload, itemIndex)).fileId
+			? (await uploadToTemporaryStorage(run, file.upload, itemIndex)).fileId
 			: file.fileId;
 		stored.push({
 			name: file.name,

@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
+import type { EverGisRun } from '../../transport/run';
 import { getTaskInfo } from '../../transport/tasks';
 import { taskIdField } from '../common/descriptions';
 import type { ItemResult } from '../types';
@@ -10,8 +11,12 @@ const show = { resource: ['task'], operation: ['get'] };
 export const description: INodeProperties[] = [{ ...taskIdField, displayOptions: { show } }];
 
 /** Task → Get: the task's status, parameters (catalog, files, attributes) and dates. */
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<ItemResult> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	run: EverGisRun,
+): Promise<ItemResult> {
 	const taskId = taskIdOf.call(this, itemIndex);
-	const info = await getTaskInfo.call(this, taskId, itemIndex);
+	const info = await getTaskInfo(run, taskId, itemIndex);
 	return { items: [{ json: { taskId: info.id ?? taskId, ...info } }] };
 }

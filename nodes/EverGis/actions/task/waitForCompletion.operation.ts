@@ -26,7 +26,7 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-/** Task → Wait for Completion: waits (with every other item's tasks, in one loop) until the task ends. */
+/** Task → Wait for Completion: waits (beside every other item's task) until the task ends. */
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<ItemResult> {
 	const taskId = taskIdOf.call(this, itemIndex);
 	const waitOptions = waitOptionsFrom(
