@@ -67,7 +67,10 @@ function faultReply(kind: FaultKind): Reply | undefined {
 	if (kind === '400') {
 		return {
 			status: 400,
-			body: { title: 'One or more validation errors occurred.', errors: { request: ['Injected fault: 400'] } },
+			body: {
+				title: 'One or more validation errors occurred.',
+				errors: { request: ['Injected fault: 400'] },
+			},
 		};
 	}
 	const status = STATUS_FAULTS[kind];

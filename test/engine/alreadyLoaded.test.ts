@@ -190,6 +190,20 @@ describe('Skip Files Already Loaded', () => {
 		expect(deduplicator.entries('wf-test')).toHaveLength(2);
 	});
 
+	test('an unknown catalog fails before any file is read and before the memory is asked', async () => {
+		// Regression: Content matching hashed every item's files first, then the catalog was checked.
+		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
+		const result = await engine.run(
+			tilingWorkflow(
+				uploadParameters('demo.no_such_catalog', { skipAlreadyLoaded: true, options: fast }),
+				[{ files: { data: a } }],
+			),
+		);
+		expect(result.error?.message).toBe("EverGIS has no catalog 'demo.no_such_catalog' [item 0]");
+		expect(deduplicator.calls.check).toBe(0);
+		expect(uploaded()).toEqual([]);
+	});
+
 	test('off (the default): nothing is read from or written to the store', async () => {
 		const result = await engine.run(
 			tilingWorkflow(uploadParameters(CATALOG, { options: fast }), [

@@ -88,6 +88,19 @@ describe('401 means "log in again"; 403 "not allowed"', () => {
 		expect(tasks()).toHaveLength(1);
 	});
 
+	test('a task creation answered 401 whose re-login fails for a passing reason (502): the creation is tried again, not reported as "may have created the task"', async () => {
+		// Regression: the login's 502 was taken for the creation's own answer.
+		sandbox.failNext('createTask', '401', 1);
+		sandbox.failNext('login', '502', 1, 1);
+		const result = await engine.run(
+			tilingWorkflow(uploadParameters('demo.landsat_images', { options: fast }), files(1)),
+		);
+		expect(result.error).toBeUndefined();
+		expect(result.output('EverGIS').map((item) => item.json.status)).toEqual(['Completed']);
+		expect(sandbox.stats().faults.login).toBe(1);
+		expect(tasks()).toHaveLength(1);
+	});
+
 	test("403 (another user's catalog): an error that names the user and the catalog, and no second login", async () => {
 		const result = await engine.run(
 			tilingWorkflow(uploadParameters('alice.landsat_images', { options: fast }), files(1)),

@@ -115,6 +115,48 @@ describe('Task operations', () => {
 		expect(result.output('EverGIS')[1].json.message).toBe('Broken raster');
 	});
 
+	test('Wait for Completion: a task is asked every Poll Interval while young, then less often as it ages', async () => {
+		const [id] = await startTasks(1);
+		const before = sandbox.stats().requests.progress;
+		setTimeout(() => sandbox.finishTask(id, 'Completed'), 3_000);
+		const result = await engine.run(
+			taskWorkflow('waitForCompletion', [id], { options: { pollInterval: 0.1 } }),
+		);
+		expect(result.output('EverGIS')[0].json.status).toBe('Completed');
+		// Every 0.1 s for 3 s would be 30 requests; the back-off (an eighth of the task's age once
+		// that is longer than the interval) asks about 20 times. More load here only means fewer.
+		const asked = sandbox.stats().requests.progress - before;
+		expect(asked).toBeGreaterThanOrEqual(8);
+		expect(asked).toBeLessThanOrEqual(24);
+	});
+
+	test('Wait for Completion: a token renewal that fails for a passing reason (the login answers 502) is asked again for every item, not only the first', async () => {
+		// Regression: the renewal failed once for all items; only the first item's error kept the
+		// facts that said "passing", and the other items' tasks ended as failures.
+		sandbox.setOptions({ tokenLifetimeMs: 1_500 });
+		engine.setCredentials('cred-1', {
+			host: sandbox.url,
+			username: 'demo',
+			password: 'demo-password',
+		});
+		const ids = await startTasks(4);
+		const renewed = engine.run(
+			taskWorkflow('waitForCompletion', ids, { options: { pollInterval: 0.2 } }),
+		);
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		sandbox.setOptions({ faults: { login: { rate: 1, kinds: ['502'] } } });
+		await new Promise((resolve) => setTimeout(resolve, 3_000));
+		sandbox.setOptions({ faults: {} });
+		for (const id of ids) sandbox.finishTask(id, 'Completed');
+		const result = await renewed;
+		sandbox.setOptions({ tokenLifetimeMs: 600_000 });
+		expect(result.error).toBeUndefined();
+		expect(sandbox.stats().faults.login).toBeGreaterThan(0);
+		expect(result.output('EverGIS').map((item) => item.json.status)).toEqual(
+			ids.map(() => 'Completed'),
+		);
+	});
+
 	test('Wait for Completion: a failed task is an error of its item, with the server message', async () => {
 		const [id] = await startTasks(1);
 		setTimeout(() => sandbox.finishTask(id, 'Failed', 'Broken raster'), 300);

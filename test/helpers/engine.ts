@@ -413,20 +413,101 @@ export class TestEngine {
 	}
 
 	/**
-	 * One poll of a trigger node, as n8n's poll job runs it: a PollContext over the workflow, whose
-	 * static data is what n8n would have saved. Returns the emitted items (null if none) and the
-	 * static data to save.
+	 * One poll of a trigger node in a context of its own, over a Workflow built from `staticData`:
+	 * how n8n 2.40's durable scheduler runs every poll (a leased task that loads the workflow and its
+	 * static data anew and builds a new context, `trigger-execution-context.factory.js:272-291`, with
+	 * the budget `getPollBudgetMs()`, 36 s with the default 45 s poll timeout, `:196-198`), and how
+	 * "Fetch Test Event" runs one (`mode: 'manual'`). Returns the emitted items (null if none), the
+	 * static data after the poll, and the error if the poll threw. For polls of an activation of
+	 * n8n's in-memory engine (its default), see `activate()`.
 	 */
 	async poll(
 		spec: WorkflowSpec,
 		nodeName: string,
-		options: { staticData?: IDataObject; mode?: 'trigger' | 'manual' } = {},
+		options: { staticData?: IDataObject; mode?: 'trigger' | 'manual'; budgetMs?: number } = {},
 	): Promise<{ items: INodeExecutionData[][] | null; staticData: IDataObject; error?: unknown }> {
 		const staticData = JSON.parse(JSON.stringify(options.staticData ?? {})) as IDataObject;
 		const workflow = this.workflow(spec, staticData);
+		const mode = options.mode ?? 'trigger';
+		const context = this.pollContext(
+			workflow,
+			nodeName,
+			mode,
+			mode === 'manual' ? 'manual' : 'update',
+			options.budgetMs,
+		);
+		let items: INodeExecutionData[][] | null = null;
+		let error: unknown;
+		try {
+			items = await new this.core.TriggersAndPollers().runPollFunction(
+				workflow,
+				context.node,
+				context.functions,
+			);
+		} catch (caught) {
+			error = caught;
+		}
+		return {
+			items,
+			staticData: JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject,
+			error,
+		};
+	}
+
+	/**
+	 * Activates a trigger as n8n's in-memory engine (the default) activates a poll trigger, and
+	 * returns the activation, whose `poll()` runs the polls n8n's cron would run:
+	 * - one PollContext for the whole activation, reused by every poll, over one Workflow object
+	 *   whose static data lives between polls (n8n 2.40.7: n8n-core 2.40.3
+	 *   `active-workflow-triggers.js:166` builds it once, `:174` and `:197-205` reuse it; the Workflow
+	 *   is made once per activation, `workflow-trigger-activator.js:193`; n8n 1.123.81 and 1.85.3:
+	 *   `active-workflows.js:69` and `:72-108`);
+	 * - a first poll at activation: if it throws, the activation fails (`active-workflow-triggers.js:196-206`,
+	 *   `poll-trigger-executor.js:82-86`; 1.x `active-workflows.js:87-97`); n8n 2.40 retries it 5 times
+	 *   within 15 s and then leaves the trigger off until the workflow is published again
+	 *   (`workflow-trigger-activator.js:482`, `trigger-activation-retry.js:9-23`);
+	 * - a later poll that throws becomes an error execution, and the trigger polls on
+	 *   (`poll-trigger-executor.js:82-94` → `trigger-execution-context.factory.js:118-133,245-247`;
+	 *   1.123.81 `active-workflow-manager.js:242-248`);
+	 * - n8n saves the static data to its database when a poll emits items
+	 *   (`trigger-execution-context.factory.js:222`; 1.123.81 `active-workflow-manager.js:228`).
+	 * Throws TriggerActivationError when the first poll throws.
+	 */
+	async activate(
+		spec: WorkflowSpec,
+		nodeName: string,
+		options: { staticData?: IDataObject; activation?: 'activate' | 'init' | 'update' } = {},
+	): Promise<TriggerActivation> {
+		const staticData = JSON.parse(JSON.stringify(options.staticData ?? {})) as IDataObject;
+		const workflow = this.workflow(spec, staticData);
+		const context = this.pollContext(
+			workflow,
+			nodeName,
+			'trigger',
+			options.activation ?? 'activate',
+		);
+		const activation = new TriggerActivation(
+			this.core,
+			workflow,
+			context.node,
+			context.functions,
+			staticData,
+		);
+		const first = await activation.poll();
+		if (first.error) throw new TriggerActivationError(first.error);
+		activation.firstItems = first.items;
+		return activation;
+	}
+
+	private pollContext(
+		workflow: Workflow,
+		nodeName: string,
+		mode: 'trigger' | 'manual',
+		activation: 'activate' | 'init' | 'update' | 'manual',
+		budgetMs?: number,
+	) {
 		const node = workflow.getNode(nodeName);
 		if (!node) throw new Error(`No node ${nodeName}`);
-		const mode = options.mode ?? 'trigger';
 		const workflowData = {
 			id: workflow.id,
 			name: workflow.name,
@@ -436,25 +517,69 @@ export class TestEngine {
 			settings: {},
 		} as unknown as IWorkflowBase;
 		const additionalData = this.additionalData(`poll-${++this.executions}`, workflowData, mode);
-		const context = new this.core.PollContext(
+		const functions = new this.core.PollContext(
 			workflow,
 			node,
 			additionalData,
 			mode,
-			mode === 'manual' ? 'manual' : 'activate',
+			activation,
+			undefined,
+			undefined,
+			undefined,
+			undefined,
+			undefined,
+			budgetMs === undefined ? undefined : () => budgetMs,
 		);
-		const pollers = new this.core.TriggersAndPollers();
-		let items: INodeExecutionData[][] | null = null;
-		let error: unknown;
+		return { node, functions };
+	}
+}
+
+/** The activation poll threw: n8n fails the activation with it (see TestEngine.activate). */
+export class TriggerActivationError extends Error {
+	constructor(readonly pollError: unknown) {
+		super(`There was a problem activating the workflow: "${(pollError as Error)?.message}"`);
+	}
+}
+
+/** One activation of a poll trigger in n8n's in-memory engine (see TestEngine.activate). */
+export class TriggerActivation {
+	/** Errors of later polls: n8n records each as an error execution, and polls on. */
+	readonly errorExecutions: unknown[] = [];
+	private polls = 0;
+	/** The static data in n8n's database: saved when a poll emitted items. */
+	saved: IDataObject;
+	/** What the activation poll emitted. */
+	firstItems: INodeExecutionData[][] | null = null;
+
+	constructor(
+		private readonly core: Core,
+		private readonly workflow: Workflow,
+		private readonly node: INode,
+		private readonly functions: import('n8n-workflow').IPollFunctions,
+		initial: IDataObject,
+	) {
+		this.saved = JSON.parse(JSON.stringify(initial)) as IDataObject;
+	}
+
+	/** The static data as the activation holds it in memory. */
+	get staticData(): IDataObject {
+		return JSON.parse(JSON.stringify(this.workflow.staticData)) as IDataObject;
+	}
+
+	/** One poll on the activation's context: its items (null if none), or its error. */
+	async poll(): Promise<{ items: INodeExecutionData[][] | null; error?: unknown }> {
 		try {
-			items = await pollers.runPollFunction(workflow, node, context);
-		} catch (caught) {
-			error = caught;
+			this.polls++;
+			const items = await new this.core.TriggersAndPollers().runPollFunction(
+				this.workflow,
+				this.node,
+				this.functions,
+			);
+			if (items !== null) this.saved = this.staticData;
+			return { items };
+		} catch (error) {
+			if (this.polls > 1) this.errorExecutions.push(error);
+			return { items: null, error };
 		}
-		return {
-			items,
-			staticData: JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject,
-			error,
-		};
 	}
 }

@@ -48,6 +48,7 @@ const STATUS: Record<string, number> = {
 	'429': 429,
 	'419': 419,
 	'401': 401,
+	'400': 400,
 };
 
 describe('faults', () => {

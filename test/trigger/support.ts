@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import type { Sandbox, TaskStatus } from '../../sandbox';
+import type { TriggerActivation, TriggerActivationError } from '../helpers/engine';
 import { NODE, TestEngine } from '../helpers/engine';
 import type { WorkflowSpec } from '../helpers/engine';
 import { CREDENTIALS, fixture } from '../helpers/workflows';
@@ -87,17 +88,20 @@ export async function newEngine(sandbox: Sandbox, password = 'demo-password'): P
 }
 
 /**
- * Polls a trigger as n8n does while the workflow is active. `staticData` is the live static data
- * (n8n keeps the Workflow object, and so its static data, in memory between polls): each poll gets
- * what the previous one left. n8n writes it to the database only when a poll emits items
- * (ActiveWorkflowManager's __emit calls saveStaticData), so `savedOnEmit` is what the database
- * holds. `restart()` drops the engine (and with it the stored token) and goes on with the live
- * static data round-tripped through JSON (the harness's "restart"); `restart('database')` goes on
- * with what n8n had saved, as a real restart or a deactivate/activate does.
+ * Polls a trigger as n8n's in-memory engine does while the workflow is active (TestEngine.activate):
+ * one activation, whose context serves every poll; its first poll is the activation poll. Polling
+ * with another spec (the node's parameters were changed and the workflow published again)
+ * activates anew over the static data the activation held, as n8n does. `staticData` is what the
+ * activation holds in memory; `savedOnEmit` what n8n's database holds (saved when a poll emits).
+ * `restart()` drops the engine (and with it the stored token) and the activation: the next poll
+ * activates anew, with the live static data round-tripped through JSON (the harness's "restart"),
+ * or with `restart('database')` with what n8n had saved, as a real restart does.
  */
 export class Poller {
 	staticData: IDataObject = {};
 	savedOnEmit: IDataObject = {};
+	private activation?: TriggerActivation;
+	private activeSpec = '';
 
 	constructor(
 		public engine: TestEngine,
@@ -108,23 +112,22 @@ export class Poller {
 		return new Poller(await newEngine(sandbox), sandbox);
 	}
 
-	/** One poll in trigger mode; fails the test if the poll threw. */
+	/** One poll in trigger mode (the activation poll first); fails the test if the poll threw. */
 	async poll(spec: WorkflowSpec): Promise<IDataObject[]> {
-		const result = await this.engine.poll(spec, TRIGGER, { staticData: this.staticData });
-		if (result.error) throw result.error;
-		this.staticData = result.staticData;
-		if (result.items !== null) this.savedOnEmit = result.staticData;
-		return jsonOf(result.items);
+		const { items, error } = await this.next(spec);
+		if (error) throw error;
+		return jsonOf(items);
 	}
 
 	/** A poll that is expected to fail: the saved state stays as it was. */
 	async failingPoll(spec: WorkflowSpec): Promise<Error & { description?: string }> {
-		const result = await this.engine.poll(spec, TRIGGER, { staticData: this.staticData });
-		expect(result.error).toBeDefined();
-		expect(result.items).toBeNull();
+		const before = savedState(this.staticData);
+		const { items, error } = await this.next(spec);
+		expect(error).toBeDefined();
+		expect(items).toBeNull();
 		// The failed poll left the state as it was (n8n would not save it anyway).
-		expect(savedState(result.staticData)).toEqual(savedState(this.staticData));
-		return result.error as Error & { description?: string };
+		expect(savedState(this.staticData)).toEqual(before);
+		return error as Error & { description?: string };
 	}
 
 	async manual(spec: WorkflowSpec): Promise<IDataObject[]> {
@@ -143,7 +146,36 @@ export class Poller {
 		const kept = from === 'live' ? this.staticData : this.savedOnEmit;
 		this.staticData = JSON.parse(JSON.stringify(kept)) as IDataObject;
 		this.savedOnEmit = JSON.parse(JSON.stringify(kept)) as IDataObject;
+		this.activation = undefined;
 		this.engine = await newEngine(this.sandbox);
+	}
+
+	/** The next poll: on the activation, or the activation poll of a new one. */
+	private async next(
+		spec: WorkflowSpec,
+	): Promise<{ items: INodeExecutionData[][] | null; error?: unknown }> {
+		const specText = JSON.stringify(spec);
+		let outcome: { items: INodeExecutionData[][] | null; error?: unknown };
+		if (this.activation && specText === this.activeSpec) {
+			outcome = await this.activation.poll();
+		} else {
+			this.activation = undefined;
+			try {
+				this.activation = await this.engine.activate(spec, TRIGGER, {
+					staticData: this.staticData,
+				});
+				this.activeSpec = specText;
+				// The activation poll's items (if any) were emitted, and n8n saved the static data.
+				outcome = { items: this.activation.firstItems };
+			} catch (error) {
+				outcome = { items: null, error: (error as TriggerActivationError).pollError ?? error };
+			}
+		}
+		if (this.activation) {
+			this.staticData = this.activation.staticData;
+			this.savedOnEmit = this.activation.saved;
+		}
+		return outcome;
 	}
 }
 

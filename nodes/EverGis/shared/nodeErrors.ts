@@ -85,13 +85,18 @@ function copyOf(
 ): NodeApiError | NodeOperationError {
 	const message = error.message.replace(ITEM_SUFFIX, '');
 	const description = error.description ?? undefined;
-	if (error instanceof NodeApiError) {
-		return apiErrorOf(context.getNode(), message, {
-			description,
-			httpCode: error.httpCode ?? undefined,
-		});
+	const copy =
+		error instanceof NodeApiError
+			? apiErrorOf(context.getNode(), message, {
+					description,
+					httpCode: error.httpCode ?? undefined,
+				})
+			: operationError(context.getNode(), message, { description });
+	// What travels with the error (the failed request's facts: transport/errors.ts) travels with each copy.
+	for (const key of Object.getOwnPropertySymbols(error)) {
+		Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(error, key)!);
 	}
-	return operationError(context.getNode(), message, { description });
+	return copy;
 }
 
 /**

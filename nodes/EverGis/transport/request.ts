@@ -84,7 +84,11 @@ async function sessionOf(run: EverGisRun): Promise<Session> {
  * a request's turn comes (it may have waited for a slot of the request limit meanwhile); the probe
  * itself does not wait for a slot, so that the requests holding one cannot hold it up.
  */
-async function keepTokenFresh(run: EverGisRun, session: Session): Promise<void> {
+async function keepTokenFresh(
+	run: EverGisRun,
+	session: Session,
+	maxAttempts?: number,
+): Promise<void> {
 	if (Date.now() < session.validUntil) return;
 	// A wrong password stays wrong: one attempt per run, not one per item (and no lockout). A run is
 	// one execution or one poll, so a password fixed meanwhile is tried at the next poll.
@@ -105,6 +109,8 @@ async function keepTokenFresh(run: EverGisRun, session: Session): Promise<void> 
 						path: `/account/${encodeURIComponent(session.username)}`,
 						action: 'logging in',
 						kind: 'read',
+						// As many tries as the request that needed the token (a poll's: one).
+						maxAttempts,
 					},
 					{ probe: true },
 				);
@@ -188,7 +194,9 @@ async function send<T>(
 			signal,
 			limit: probe ? undefined : limit,
 			background: request.background,
-			checkToken: probe ? undefined : async () => await keepTokenFresh(run, session),
+			checkToken: probe
+				? undefined
+				: async () => await keepTokenFresh(run, session, request.maxAttempts),
 			// An upload's time says how big the file is; a small request's, how loaded the server is.
 			timeTellsLoad: !multipart,
 			facts: factsOf,
