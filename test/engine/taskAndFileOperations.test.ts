@@ -144,9 +144,11 @@ describe('Task operations', () => {
 			taskWorkflow('waitForCompletion', ids, { options: { pollInterval: 0.2 } }),
 		);
 		await new Promise((resolve) => setTimeout(resolve, 200));
-		sandbox.setOptions({ faults: { login: { rate: 1, kinds: ['502'] } } });
-		await new Promise((resolve) => setTimeout(resolve, 3_000));
-		sandbox.setOptions({ faults: {} });
+		// A slow login that then fails, for longer than a request's retries of it (6 tries, about
+		// 16 s): every item's next progress request waits for the same failed renewal.
+		sandbox.setOptions({ faults: { login: { rate: 1, kinds: ['502'] } }, latencyMs: 400 });
+		await new Promise((resolve) => setTimeout(resolve, 18_000));
+		sandbox.setOptions({ faults: {}, latencyMs: 0 });
 		for (const id of ids) sandbox.finishTask(id, 'Completed');
 		const result = await renewed;
 		sandbox.setOptions({ tokenLifetimeMs: 600_000 });
@@ -155,7 +157,7 @@ describe('Task operations', () => {
 		expect(result.output('EverGIS').map((item) => item.json.status)).toEqual(
 			ids.map(() => 'Completed'),
 		);
-	});
+	}, 40_000);
 
 	test('Wait for Completion: a failed task is an error of its item, with the server message', async () => {
 		const [id] = await startTasks(1);
