@@ -6,10 +6,10 @@
  *
  *   node scripts/real-n8n/s3-server.js --port <port> --dir <folder> --bucket <name> [--bucket <name>]
  *
- * Credentials: access key S3RVER, secret S3RVER (s3rver's own account; requests signed with them are
- * checked, unsigned ones are let through). Prints one JSON line per answered request to stdout,
- * {"method","url","status","bytes"}, which the library counts (object GETs per key), and
- * {"listening":<port>} once it accepts connections.
+ * Credentials: access key S3RVER, secret S3RVER (s3rver's own account: it refuses other access keys,
+ * does not check version 4 signatures, and lets unsigned requests through). Prints one JSON line
+ * per answered request to stdout, {"method","url","status","bytes"}, which the library counts
+ * (object GETs per key), and {"listening":<port>} once it accepts connections.
  */
 'use strict';
 

@@ -431,6 +431,9 @@ test('the FTP and S3 nodes list and download from vsftpd and s3rver, which count
 	);
 	// S3: what ListObjectsV2 says, as strings; the ETag keeps its quotes.
 	expect(s3Items).toEqual(Object.entries(files).map(([name, content]) => s3Item(name, content)));
+	// The downloads keep the listing's JSON and add the file.
+	expect(nodeItems(result.runData, 'FTP Download')).toEqual(ftpItems);
+	expect(nodeItems(result.runData, 'S3 Download')).toEqual(s3Items);
 	for (const node of ['FTP Download', 'S3 Download']) {
 		expect(
 			nodeBinaries(result.runData, node).map(({ data }) => [data.fileName, data.bytes]),

@@ -220,9 +220,9 @@ function keyPath(key: string): string {
 }
 
 /**
- * s3rver on 127.0.0.1:<free port> with the bucket `bucket` (default `sources`); n8n's S3 node signs
- * with s3rver's key pair (S3RVER/S3RVER), which s3rver checks. put() and remove() send unsigned
- * PUT/DELETE requests, which s3rver lets through.
+ * s3rver on 127.0.0.1:<free port> with the bucket `bucket` (default `sources`). n8n's S3 node signs
+ * with s3rver's key pair (S3RVER/S3RVER): s3rver refuses other access keys but does not check
+ * version 4 signatures. put() and remove() send unsigned PUT/DELETE requests, which it lets through.
  */
 export async function startS3Server(
 	options: { bucket?: string; parentDir?: string } = {},
