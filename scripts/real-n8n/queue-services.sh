@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# PostgreSQL and Redis for n8n's queue mode, from Debian's packages.
+# Servers from Debian's packages for the real-n8n suites: PostgreSQL and Redis for n8n's queue mode,
+# vsftpd as a file source for n8n's FTP node (test/real-n8n/sources.ts).
 #
-#   bash scripts/real-n8n/queue-services.sh install   # apt-get install what is missing (as root)
-#   bash scripts/real-n8n/queue-services.sh paths     # print POSTGRES_BIN_DIR=... and REDIS_SERVER=...
+#   bash scripts/real-n8n/queue-services.sh install [queue|ftp]  # apt-get install what is missing (as root)
+#   bash scripts/real-n8n/queue-services.sh paths                # print POSTGRES_BIN_DIR=, REDIS_SERVER=, VSFTPD=
 #
-# The servers themselves are started by test/real-n8n/queue.ts as the test's own processes, on free
-# loopback ports, with their data in a throwaway folder (initdb + postgres, redis-server with its own
-# options); nothing here starts or changes a system service.
+# `install` (or `install queue`) installs postgresql and redis-server, `install ftp` vsftpd: each suite
+# gets only the servers it starts. vsftpd is here rather than in a sibling script because it is
+# installed the same way (apt-get only when missing, as root, no service started or changed).
+#
+# The servers themselves are started by test/real-n8n/queue.ts and sources.ts as the test's own
+# processes, on free loopback ports, with their data and config in a throwaway folder (initdb +
+# postgres, redis-server with its own options, vsftpd with its own config file); nothing here starts
+# or changes a system service.
 set -euo pipefail
 
 log() { printf '[queue-services] %s\n' "$*" >&2; }
@@ -21,37 +27,61 @@ redis_server() {
 	command -v redis-server 2>/dev/null || { [[ -x /usr/bin/redis-server ]] && echo /usr/bin/redis-server; } || true
 }
 
+vsftpd_bin() {
+	command -v vsftpd 2>/dev/null || { [[ -x /usr/sbin/vsftpd ]] && echo /usr/sbin/vsftpd; } || true
+}
+
+# The Debian packages of a group that are not installed yet.
+missing() {
+	case "$1" in
+	queue)
+		[[ -n "$(postgres_bin_dir)" ]] || echo postgresql
+		[[ -n "$(redis_server)" ]] || echo redis-server
+		;;
+	ftp) [[ -n "$(vsftpd_bin)" ]] || echo vsftpd ;;
+	*)
+		echo "unknown group: $1 (queue or ftp)" >&2
+		exit 2
+		;;
+	esac
+}
+
 install() {
-	local missing=()
-	[[ -n "$(postgres_bin_dir)" ]] || missing+=(postgresql)
-	[[ -n "$(redis_server)" ]] || missing+=(redis-server)
-	if [[ ${#missing[@]} -eq 0 ]]; then
-		log "postgresql and redis-server are installed"
+	local group="$1" packages
+	packages="$(missing "${group}" | xargs)"
+	if [[ -z "${packages}" ]]; then
+		log "the ${group} servers are installed"
 		return 0
 	fi
 	if [[ "$(id -u)" != 0 ]]; then
-		log "missing: ${missing[*]}; run this as root (or: sudo apt-get install ${missing[*]})"
+		log "missing: ${packages}; run this as root (or: sudo apt-get install ${packages})"
 		exit 1
 	fi
 	local start=$SECONDS
-	log "installing ${missing[*]} with apt-get"
+	log "installing ${packages} with apt-get"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >&2
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-	log "installed ${missing[*]} in $((SECONDS - start)) s"
-	[[ -n "$(postgres_bin_dir)" && -n "$(redis_server)" ]] || { log "still missing after apt-get"; exit 1; }
+	# Another suite may be installing its packages at the same time: wait for dpkg's lock.
+	apt-get update -qq -o DPkg::Lock::Timeout=300 >&2
+	# shellcheck disable=SC2086 # a list of package names
+	apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 ${packages} >&2
+	log "installed ${packages} in $((SECONDS - start)) s"
+	[[ -z "$(missing "${group}")" ]] || { log "still missing after apt-get: $(missing "${group}" | xargs)"; exit 1; }
 }
 
 paths() {
 	echo "POSTGRES_BIN_DIR=$(postgres_bin_dir)"
 	echo "REDIS_SERVER=$(redis_server)"
+	echo "VSFTPD=$(vsftpd_bin)"
 }
 
 case "${1:-}" in
-install) install; paths ;;
+install)
+	install "${2:-queue}"
+	paths
+	;;
 paths) paths ;;
 *)
-	echo "usage: $0 install|paths" >&2
+	echo "usage: $0 install [queue|ftp] | paths" >&2
 	exit 2
 	;;
 esac

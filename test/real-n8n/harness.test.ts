@@ -1,10 +1,12 @@
 /**
  * Proves the real-n8n harness with a throwaway community package (test/real-n8n/dummy-package.ts):
- * n8n execute on SQLite, n8n start with published schedule and webhook workflows, and queue mode
- * (PostgreSQL + Redis + a main + two workers). Run with `npm run test:real-n8n-harness`.
+ * n8n execute on SQLite, n8n start with published schedule and webhook workflows, queue mode
+ * (PostgreSQL + Redis + a main + two workers), and n8n's own FTP and S3 nodes against the file
+ * sources (vsftpd, s3rver). Run with `npm run test:real-n8n-harness`.
  */
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 import { DUMMY_CREDENTIAL_TYPE, DUMMY_NODE_TYPE, packDummyPackage } from './dummy-package';
 import {
@@ -20,12 +22,15 @@ import {
 	nodeItems,
 	publishWorkflow,
 	startN8n,
+	startFtpServer,
 	startQueueServices,
+	startS3Server,
 	stopAll,
 	timingSummary,
 	waitForExecutions,
 	waitForWebhook,
 	type N8nProcess,
+	type NodeRun,
 	type UserFolder,
 	type WorkflowJson,
 } from './index';
@@ -283,4 +288,178 @@ test('queue mode: PostgreSQL + Redis, a main and two workers share webhook execu
 	await logStep('stop main and workers', () =>
 		Promise.all([main.stop(), ...workers.map((worker) => worker.stop())]),
 	);
+});
+
+/** The binary properties of a node's items (run 0, output 0). */
+function nodeBinaries(runData: Record<string, NodeRun[]>, node: string) {
+	return (runData[node]?.[0]?.data?.main?.[0] ?? []).map(
+		(item) => item.binary as Record<string, { fileName?: string; bytes?: number; id?: string }>,
+	);
+}
+
+/** An item of the S3 node's Get Many, for a file below incoming/. */
+function s3Item(name: string, content: Buffer) {
+	return {
+		Key: `incoming/${name}`,
+		LastModified: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/),
+		ETag: `"${createHash('md5').update(content).digest('hex')}"`,
+		Size: String(content.length),
+		StorageClass: 'STANDARD',
+	};
+}
+
+test('the FTP and S3 nodes list and download from vsftpd and s3rver, which count the downloads', async () => {
+	const [ftp, s3] = await Promise.all([startFtpServer(), startS3Server({ bucket: 'rasters' })]);
+	cleanups.push(
+		() => ftp.stop(),
+		() => s3.stop(),
+	);
+	const files: Record<string, Buffer> = {
+		'a.tif': readFileSync(join(__dirname, '..', 'fixtures', 'rasters', 'rgb-byte-tenth.tif')),
+		'b.tif': Buffer.from('second file'),
+		'c.tif': Buffer.from('third file, a little longer'),
+	};
+	for (const [name, content] of Object.entries(files)) {
+		// b.tif is older than 6 months (its listed modifyTime is the day only)
+		const mtime = name === 'b.tif' ? new Date('2024-01-02T03:04:05Z') : undefined;
+		await ftp.put(`incoming/${name}`, content, { mtime });
+		await s3.put(`incoming/${name}`, content);
+	}
+	const folder = await folderWith();
+	const [ftpCredential, s3Credential] = await importCredentials(folder, [
+		{ name: 'FTP source', type: 'ftp', data: ftp.credentials },
+		{ name: 'S3 source', type: 's3', data: s3.credentials },
+	]);
+	const ftpRef = { ftp: { id: ftpCredential, name: 'FTP source' } };
+	const s3Ref = { s3: { id: s3Credential, name: 'S3 source' } };
+	const ftpList = {
+		id: 'ftp-list',
+		name: 'FTP List',
+		type: 'n8n-nodes-base.ftp',
+		typeVersion: 1.1,
+		position: [220, 0],
+		parameters: { protocol: 'ftp', operation: 'list', path: '/incoming', recursive: false },
+		credentials: ftpRef,
+	};
+	const s3List = {
+		id: 's3-list',
+		name: 'S3 List',
+		type: 'n8n-nodes-base.s3',
+		typeVersion: 1,
+		position: [220, 200],
+		parameters: {
+			resource: 'file',
+			operation: 'getAll',
+			bucketName: s3.bucket,
+			returnAll: true,
+			options: { folderKey: 'incoming/' },
+		},
+		credentials: s3Ref,
+	};
+	const ftpDownload = {
+		id: 'ftp-download',
+		name: 'FTP Download',
+		type: 'n8n-nodes-base.ftp',
+		typeVersion: 1.1,
+		position: [440, 0],
+		parameters: {
+			protocol: 'ftp',
+			operation: 'download',
+			path: '={{ $json.path }}',
+			binaryPropertyName: 'data',
+		},
+		credentials: ftpRef,
+	};
+	const s3Download = {
+		id: 's3-download',
+		name: 'S3 Download',
+		type: 'n8n-nodes-base.s3',
+		typeVersion: 1,
+		position: [440, 200],
+		parameters: {
+			resource: 'file',
+			operation: 'download',
+			bucketName: s3.bucket,
+			fileKey: '={{ $json.Key }}',
+			binaryPropertyName: 'data',
+		},
+		credentials: s3Ref,
+	};
+	const to = (node: string) => ({ main: [[{ node, type: 'main', index: 0 }]] });
+	const fromStart = { main: [[...to('FTP List').main[0], ...to('S3 List').main[0]]] };
+	const [downloadId, listId] = await importWorkflow(folder, [
+		{
+			name: 'Sources: list and download',
+			nodes: [manualTrigger, ftpList, s3List, ftpDownload, s3Download],
+			connections: {
+				Start: fromStart,
+				'FTP List': to('FTP Download'),
+				'S3 List': to('S3 Download'),
+			},
+		},
+		{
+			name: 'Sources: list only',
+			nodes: [manualTrigger, ftpList, s3List],
+			connections: {
+				Start: fromStart,
+			},
+		},
+	]);
+
+	const result = await executeWorkflow(folder, downloadId);
+	expect(result.error).toBeUndefined();
+	const ftpItems = nodeItems(result.runData, 'FTP List');
+	const s3Items = nodeItems(result.runData, 'S3 List');
+	process.stderr.write(
+		`[sources] FTP List item: ${JSON.stringify(ftpItems[0])}\n[sources] S3 List item: ${JSON.stringify(s3Items[0])}\n`,
+	);
+	// FTP: vsftpd's LIST has minutes for recent files, only the day for files older than 6 months.
+	const minute = /^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/;
+	expect(ftpItems).toEqual(
+		Object.entries(files).map(([name, content]) => ({
+			type: '-',
+			name,
+			sticky: false,
+			rights: { user: 'rw', group: 'r', other: 'r' },
+			acl: false,
+			owner: '0',
+			group: '0',
+			size: content.length,
+			modifyTime: name === 'b.tif' ? '2024-01-02T00:00:00.000Z' : expect.stringMatching(minute),
+			path: `/incoming/${name}`,
+		})),
+	);
+	// S3: what ListObjectsV2 says, as strings; the ETag keeps its quotes.
+	expect(s3Items).toEqual(Object.entries(files).map(([name, content]) => s3Item(name, content)));
+	// The downloads keep the listing's JSON and add the file.
+	expect(nodeItems(result.runData, 'FTP Download')).toEqual(ftpItems);
+	expect(nodeItems(result.runData, 'S3 Download')).toEqual(s3Items);
+	for (const node of ['FTP Download', 'S3 Download']) {
+		expect(
+			nodeBinaries(result.runData, node).map(({ data }) => [data.fileName, data.bytes]),
+		).toEqual(Object.entries(files).map(([name, content]) => [name, content.length]));
+	}
+	const once = (prefix: string) =>
+		Object.fromEntries(Object.keys(files).map((name) => [`${prefix}incoming/${name}`, 1]));
+	expect(ftp.downloads()).toEqual(once('/'));
+	expect(s3.downloads()).toEqual(once(''));
+
+	// Replace b.tif, remove c.tif, and list only: the listings change, nothing is downloaded.
+	ftp.resetDownloads();
+	s3.resetDownloads();
+	const replaced = Buffer.from('second file, replaced');
+	await Promise.all([ftp.put('incoming/b.tif', replaced), s3.put('incoming/b.tif', replaced)]);
+	await Promise.all([ftp.remove('incoming/c.tif'), s3.remove('incoming/c.tif')]);
+	const listed = await executeWorkflow(folder, listId);
+	expect(listed.error).toBeUndefined();
+	expect(nodeItems(listed.runData, 'FTP List').map((item) => [item.path, item.size])).toEqual([
+		['/incoming/a.tif', files['a.tif'].length],
+		['/incoming/b.tif', replaced.length],
+	]);
+	expect(nodeItems(listed.runData, 'S3 List')).toEqual([
+		s3Item('a.tif', files['a.tif']),
+		s3Item('b.tif', replaced),
+	]);
+	expect(ftp.downloads()).toEqual({});
+	expect(s3.downloads()).toEqual({});
 });

@@ -47,6 +47,7 @@ export {
 } from './executions';
 export {
 	ensureQueueServices,
+	installDebianServers,
 	startPostgres,
 	startRedis,
 	startQueueServices,
@@ -61,5 +62,13 @@ export {
 	runningProcesses,
 	type SpawnedProcess,
 } from './processes';
-export { freePort, freePorts } from './ports';
+export {
+	startFtpServer,
+	startS3Server,
+	ensureVsftpd,
+	type FileSource,
+	type FtpServer,
+	type S3Server,
+} from './sources';
+export { freePort, freePorts, freePortRange } from './ports';
 export { logStep, timingSummary } from './timing';

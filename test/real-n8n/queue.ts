@@ -18,27 +18,39 @@ export interface QueueServicePaths {
 	redisServer: string;
 }
 
+/**
+ * `scripts/real-n8n/queue-services.sh install <group>`: installs Debian's packages of the group when
+ * missing (`queue`: postgresql and redis-server; `ftp`: vsftpd) and returns the paths it prints for
+ * `keys` (POSTGRES_BIN_DIR, REDIS_SERVER, VSFTPD).
+ */
+export async function installDebianServers<K extends string>(
+	group: 'queue' | 'ftp',
+	keys: K[],
+): Promise<Record<K, string>> {
+	const script = join(repoRoot(), 'scripts', 'real-n8n', 'queue-services.sh');
+	const result = await runProcess('bash', [script, 'install', group], {
+		name: `queue-services.sh install ${group}`,
+		timeoutMs: 15 * 60_000,
+		onLine: (line, stream) => {
+			if (stream === 'stderr') process.stderr.write(line + '\n');
+		},
+	});
+	const paths = {} as Record<K, string>;
+	for (const key of keys) {
+		const value = result.stdout.find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1);
+		if (!value) throw new Error(`queue-services.sh printed no ${key}:\n${result.lines.join('\n')}`);
+		paths[key] = value;
+	}
+	return paths;
+}
+
 let ensuring: Promise<QueueServicePaths> | undefined;
 
 /** Installs Debian's postgresql and redis-server when missing (scripts/real-n8n/queue-services.sh). */
 export function ensureQueueServices(): Promise<QueueServicePaths> {
 	ensuring ??= logStep('queue services installed (postgresql, redis-server)', async () => {
-		const script = join(repoRoot(), 'scripts', 'real-n8n', 'queue-services.sh');
-		const result = await runProcess('bash', [script, 'install'], {
-			name: 'queue-services.sh install',
-			timeoutMs: 15 * 60_000,
-			onLine: (line, stream) => {
-				if (stream === 'stderr') process.stderr.write(line + '\n');
-			},
-		});
-		const get = (key: string) => {
-			const line = result.stdout.find((l) => l.startsWith(`${key}=`));
-			const value = line?.slice(key.length + 1);
-			if (!value)
-				throw new Error(`queue-services.sh printed no ${key}:\n${result.lines.join('\n')}`);
-			return value;
-		};
-		return { postgresBinDir: get('POSTGRES_BIN_DIR'), redisServer: get('REDIS_SERVER') };
+		const paths = await installDebianServers('queue', ['POSTGRES_BIN_DIR', 'REDIS_SERVER']);
+		return { postgresBinDir: paths.POSTGRES_BIN_DIR, redisServer: paths.REDIS_SERVER };
 	});
 	return ensuring;
 }
