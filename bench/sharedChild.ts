@@ -51,13 +51,11 @@ function applyPatch(patch: NodePatch): void {
 	Object.assign(REQUEST_LIMIT, patch.limit ?? {});
 	if (patch.progressRetries) {
 		const original = tasksModule.getTaskProgress;
-		(tasksModule as { getTaskProgress: typeof original }).getTaskProgress = async function (
-			this: ThisParameterType<typeof original>,
+		(tasksModule as { getTaskProgress: typeof original }).getTaskProgress = async (
+			run,
 			taskId,
 			options = {},
-		) {
-			return await original.call(this, taskId, { ...options, maxAttempts: undefined });
-		};
+		) => await original(run, taskId, { ...options, maxAttempts: undefined });
 	}
 	if (patch.trace) {
 		const proto = RequestLimit.prototype as unknown as {
