@@ -21,13 +21,14 @@ export class EverGisTiling implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle:
-			'={{ ({ "raster:uploadToCatalog": "Upload to catalog " + ($parameter["catalog"]?.value ?? ""), "task:get": "Get task", "task:getStatus": "Get task status", "task:waitForCompletion": "Wait for task", "task:cancel": "Cancel task", "file:upload": "Upload file" })[$parameter["resource"] + ":" + $parameter["operation"]] }}',
+			'={{ ({ "raster:uploadToCatalog": "Upload to catalog " + ($parameter["catalog"]?.value ?? ""), "raster:keepNewFiles": "Keep new files for " + ($parameter["catalog"]?.value ?? ""), "task:get": "Get task", "task:getStatus": "Get task status", "task:waitForCompletion": "Wait for task", "task:cancel": "Cancel task", "file:upload": "Upload file" })[$parameter["resource"] + ":" + $parameter["operation"]] }}',
 		description:
 			'Load GeoTIFFs and other rasters into EverGIS raster catalogs, and follow the tiling tasks',
 		defaults: { name: 'EverGIS Tiling' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
+		// Keep New Files has two outputs (New; Loaded or Loading), every other operation one.
+		outputs: `={{ $parameter.resource === "raster" && $parameter.operation === "keepNewFiles" ? [{ "type": "${NodeConnectionTypes.Main}", "displayName": "New" }, { "type": "${NodeConnectionTypes.Main}", "displayName": "Loaded or Loading" }] : ["${NodeConnectionTypes.Main}"] }}`,
 		credentials: [{ name: 'everGisApi', required: true }],
 		properties: [
 			{

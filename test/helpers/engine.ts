@@ -52,8 +52,8 @@ export interface WorkflowSpec {
 
 export interface RunResult {
 	run: IRun;
-	/** Items of a node's first output in its last run. */
-	output(nodeName: string): INodeExecutionData[];
+	/** Items of a node's output (the first unless said) in its last run. */
+	output(nodeName: string, index?: number): INodeExecutionData[];
 	/** The workflow error, if the run failed. */
 	error?: Error & { description?: string; itemIndex?: number; context?: IDataObject };
 	durationMs: number;
@@ -277,10 +277,10 @@ export class TestEngine {
 			staticData: saved
 				? (JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject)
 				: undefined,
-			output(nodeName: string) {
+			output(nodeName: string, index = 0) {
 				const runs = run.data.resultData.runData[nodeName];
 				if (!runs?.length) return [];
-				return runs[runs.length - 1].data?.main?.[0] ?? [];
+				return runs[runs.length - 1].data?.main?.[index] ?? [];
 			},
 		};
 	}

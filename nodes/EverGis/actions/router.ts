@@ -77,12 +77,14 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		prepared = await operation.prepare?.call(this, run, concurrency);
 	} catch (error) {
 		if (!continueOnFail) throw asNodeError(this, error);
-		return [
-			items.map((_item, itemIndex) => errorItem(asNodeError(this, error, itemIndex), itemIndex)),
-		];
+		const errors = items.map((_item, itemIndex) =>
+			errorItem(asNodeError(this, error, itemIndex), itemIndex),
+		);
+		return operation.outputs === 2 ? [errors, []] : [errors];
 	}
 	/** Per item, its output in order: its own items, then one group per task it handed over. */
 	const outputs: INodeExecutionData[][][] = items.map(() => []);
+	const second: INodeExecutionData[][] = items.map(() => []);
 	const waits: Array<Promise<void>> = [];
 	try {
 		await mapWithConcurrency(
@@ -92,6 +94,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				try {
 					const result = await operation.execute.call(this, itemIndex, run, prepared);
 					outputs[itemIndex].push(paired(result.items ?? [], itemIndex));
+					second[itemIndex] = paired(result.second ?? [], itemIndex);
 					for (const pending of result.pending ?? []) {
 						const group: INodeExecutionData[] = [];
 						outputs[itemIndex].push(group);
@@ -108,7 +111,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		await operation.finish?.call(this, prepared);
 	}
 	if (firstFailure) throw withSubmittedTasks(run, firstFailure);
-	return [outputs.flat(2)];
+	return operation.outputs === 2 ? [outputs.flat(2), second.flat()] : [outputs.flat(2)];
 }
 
 function paired(items: INodeExecutionData[], itemIndex: number): INodeExecutionData[] {

@@ -32,6 +32,8 @@ export interface ItemResult {
 	items?: INodeExecutionData[];
 	/** Tasks whose end gives more output, in order, after `items`. */
 	pending?: PendingTask[];
+	/** Output for the node's second output (Keep New Files: the files loaded or being loaded). */
+	second?: INodeExecutionData[];
 }
 
 /**
@@ -42,6 +44,8 @@ export interface ItemResult {
  */
 export interface Operation<Prepared = unknown> {
 	description: INodeProperties[];
+	/** The node's outputs for this operation (its `outputs` expression shows as many): 1 unless said. */
+	outputs?: 1 | 2;
 	prepare?(this: IExecuteFunctions, run: EverGisRun, concurrency: number): Promise<Prepared>;
 	/** The work for one item. Runs concurrently with other items. */
 	execute(

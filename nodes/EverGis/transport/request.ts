@@ -53,6 +53,11 @@ export async function everGisRequest<T>(run: EverGisRun, request: EverGisRequest
 	return await send<T>(run, await sessionOf(run), request);
 }
 
+/** The EverGIS Host of the run's credentials, normalized (what every path is appended to). */
+export async function hostOf(run: EverGisRun): Promise<string> {
+	return (await sessionOf(run)).host;
+}
+
 /** The run's login state: who, and whose secrets to scrub; read from the credentials once per run. */
 async function sessionOf(run: EverGisRun): Promise<Session> {
 	run.session ??= (async () => {

@@ -4,8 +4,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { asNodeError, operationError } from '../../shared/nodeErrors';
 import { mapWithConcurrency } from '../../shared/pool';
 import { checkCatalogExists } from '../../transport/catalogs';
-import { normalizeHost } from '../../transport/host';
-import { CREDENTIAL_TYPE } from '../../transport/request';
+import { hostOf } from '../../transport/request';
 import type { EverGisRun } from '../../transport/run';
 import type { WaitOutcome } from '../../transport/waitForTask';
 import type { ItemFile } from '../common/inputFiles';
@@ -13,12 +12,14 @@ import type { FileState, Forget } from './loadMemory';
 import { LoadMemory } from './loadMemory';
 
 /**
- * Skip Files Already Loaded: the option's fields, and the per-run look-up of the items' files in
- * the memory of loaded files (loadMemory.ts holds the memory and its rule). A file is keyed by the
- * EverGIS host, the catalog and either its SHA-256 (read as a stream) or its name and size.
+ * Skip Files Already Loaded: the option's fields, the files' keys, and the per-run look-up of the
+ * items' files in the memory of loaded files (loadMemory.ts holds the memory and its rule). A file is
+ * keyed by the EverGIS host, the catalog and either its SHA-256 (read as a stream), its name and
+ * size, or a key the user's expression gives (e.g. an S3 object's key and ETag): the same key
+ * Raster → Keep New Files reads from a listing before any download.
  */
 
-export type MatchFilesBy = 'content' | 'nameAndSize';
+export type MatchFilesBy = 'content' | 'nameAndSize' | 'key';
 
 const DEFAULT_MAX_ENTRIES = 10_000;
 /** Bumped when keys change shape: a new version starts with an empty memory instead of colliding. */
@@ -55,10 +56,71 @@ export function alreadyLoadedFields(show: Record<string, string[]>): INodeProper
 					value: 'nameAndSize',
 					description: 'The file name and its size in bytes: no extra read',
 				},
+				{
+					name: 'Key',
+					value: 'key',
+					description:
+						'A key you give per item, e.g. the S3 object key and ETag: the same as Keep New Files uses on the listing',
+				},
 			],
 			default: 'content',
 		},
+		{
+			...fileKeyField,
+			displayOptions: {
+				show: { ...show, inputSource: ['binary', 'allBinary'], ...showSkip, matchFilesBy: ['key'] },
+			},
+		},
 	];
+}
+
+/** The user's key of an item's file (Match Files By → Key, and Keep New Files). */
+export const fileKeyField: INodeProperties = {
+	displayName: 'File Key',
+	name: 'fileKey',
+	type: 'string',
+	default: '',
+	required: true,
+	placeholder: 'e.g. {{ $json.Key }}:{{ $json.ETag }}',
+	hint: 'What tells this file (and this version of it) apart, from the item: S3 Get Many gives Key and ETag; FTP List gives path, size and modifyTime',
+	description:
+		'An expression that gives the same text for the same file and version, and another one when the file changes',
+};
+
+/** The key of a file given by the user's File Key. An item with several files adds the file's property. */
+export function keyFromFileKey(
+	host: string,
+	serviceName: string,
+	userKey: string,
+	binaryProperty?: string,
+): string {
+	return JSON.stringify([
+		'evergis',
+		KEY_VERSION,
+		host,
+		serviceName,
+		'key',
+		userKey,
+		...(binaryProperty === undefined ? [] : [binaryProperty]),
+	]);
+}
+
+/** The File Key of an item, checked: an empty one is an error that says what to give. */
+export function fileKeyOf(context: IExecuteFunctions, itemIndex: number): string {
+	const value = context.getNodeParameter('fileKey', itemIndex, '');
+	const key = typeof value === 'string' ? value.trim() : JSON.stringify(value ?? '');
+	if (!/[\p{L}\p{N}]/u.test(key)) {
+		throw operationError(
+			context.getNode(),
+			`File Key is empty for this item${key ? ` ('${key}')` : ''}`,
+			{
+				itemIndex,
+				description:
+					'Give an expression that names the file and its version, e.g. {{ $json.Key }}:{{ $json.ETag }} for S3 Get Many, or {{ $json.path }}:{{ $json.size }}:{{ $json.modifyTime }} for FTP List.',
+			},
+		);
+	}
+	return key;
 }
 
 export const forgetEarlierLoadsOption: INodeProperties = {
@@ -146,7 +208,7 @@ export class AlreadyLoaded {
 		const skips = (itemIndex: number) =>
 			context.getNodeParameter('skipAlreadyLoaded', itemIndex, false) === true;
 		if (!inputs.some((_input, itemIndex) => skips(itemIndex))) return undefined;
-		const host = normalizeHost((await context.getCredentials(CREDENTIAL_TYPE)).host);
+		const host = await hostOf(run);
 		const items: Array<ItemLookup | Error | undefined> = new Array(inputs.length);
 		await mapWithConcurrency(
 			inputs,
@@ -297,15 +359,25 @@ async function identifyItem(
 	describe: DescribeItem,
 ): Promise<ItemLookup> {
 	const settings = settingsOf(context, itemIndex);
+	const userKey = settings.matchBy === 'key' ? fileKeyOf(context, itemIndex) : undefined;
 	const { serviceName, files, checkCatalog } = await describe(itemIndex);
 	// The catalog first: a misspelt name fails in a second, before any file is read.
 	if (checkCatalog) await checkCatalogExists(run, serviceName);
 	const identities = new Map<string, FileIdentity>();
 	for (const file of files) {
-		identities.set(
-			file.binaryProperty ?? '',
-			await identify(run, file, settings.matchBy, host, serviceName),
-		);
+		const identity =
+			userKey === undefined
+				? await identify(run, file, settings.matchBy, host, serviceName)
+				: {
+						...describedFile(file),
+						key: keyFromFileKey(
+							host,
+							serviceName,
+							userKey,
+							files.length > 1 ? file.binaryProperty : undefined,
+						),
+					};
+		identities.set(file.binaryProperty ?? '', identity);
 	}
 	return { settings, files: identities };
 }
@@ -325,12 +397,21 @@ function settingsOf(context: IExecuteFunctions, itemIndex: number): Settings {
 			},
 		);
 	}
-	if (!['content', 'nameAndSize'].includes(matchBy)) {
+	if (!['content', 'nameAndSize', 'key'].includes(matchBy)) {
 		throw operationError(context.getNode(), `Match Files By '${String(matchBy)}' is not known`, {
 			itemIndex,
 		});
 	}
 	return { matchBy, forget, maxEntries };
+}
+
+/** What a skipped item shows of a file. */
+function describedFile(file: ItemFile): Omit<FileIdentity, 'key'> {
+	return {
+		name: file.name,
+		...(file.binaryProperty !== undefined ? { binaryProperty: file.binaryProperty } : {}),
+		...(file.size !== undefined ? { size: file.size } : {}),
+	};
 }
 
 /** The file's key: host, catalog and either its SHA-256 (read as a stream) or its name and size. */
@@ -341,11 +422,7 @@ async function identify(
 	host: string,
 	serviceName: string,
 ): Promise<FileIdentity> {
-	const base = {
-		name: file.name,
-		...(file.binaryProperty !== undefined ? { binaryProperty: file.binaryProperty } : {}),
-		...(file.size !== undefined ? { size: file.size } : {}),
-	};
+	const base = describedFile(file);
 	if (matchBy === 'nameAndSize') {
 		return {
 			...base,

@@ -1,9 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import type { Operation } from '../types';
+import * as keepNewFiles from './keepNewFiles.operation';
 import * as uploadToCatalog from './uploadToCatalog.operation';
 
-export const operations: Record<string, Operation> = { uploadToCatalog };
+export const operations: Record<string, Operation> = { uploadToCatalog, keepNewFiles };
 
 export const description: INodeProperties[] = [
 	{
@@ -13,6 +14,13 @@ export const description: INodeProperties[] = [
 		noDataExpression: true,
 		displayOptions: { show: { resource: ['raster'] } },
 		options: [
+			{
+				name: 'Keep New Files',
+				value: 'keepNewFiles',
+				action: 'Keep only files not loaded yet',
+				description:
+					'Filter a listing (S3, FTP, URLs) before any download: files not loaded into the catalog yet go to the first output',
+			},
 			{
 				name: 'Upload to Catalog',
 				value: 'uploadToCatalog',
@@ -24,4 +32,5 @@ export const description: INodeProperties[] = [
 		default: 'uploadToCatalog',
 	},
 	...uploadToCatalog.description,
+	...keepNewFiles.description,
 ];

@@ -1,0 +1,193 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { IDataObject, INodeParameters } from 'n8n-workflow';
+
+import { startSandbox } from '../../sandbox';
+import type { Sandbox } from '../../sandbox';
+import type { RunResult, WorkflowSpec } from '../helpers/engine';
+import { deduplicator, TestEngine } from '../helpers/engine';
+import { fixture, tilingWorkflow, uploadParameters } from '../helpers/workflows';
+
+// Raster → Keep New Files (a listing filtered before any download) and Upload to Catalog with
+// Match Files By → Key, sharing the workflow's memory of loaded files, through n8n's engine with
+// n8n's deduplication store in memory. A "listing" is items like S3 Get Many's ({Key, ETag}); a
+// "download" is the same items with the file on them.
+
+const CATALOG = 'demo.landsat_images';
+const FILE_KEY = '={{ $json.Key }}:{{ $json.ETag }}';
+
+let sandbox: Sandbox;
+let engine: TestEngine;
+let dir: string;
+
+beforeAll(async () => {
+	sandbox = await startSandbox({ taskDurationMs: 200 });
+	engine = await TestEngine.create();
+	dir = mkdtempSync(join(tmpdir(), 'evergis-keep-new-'));
+});
+afterAll(async () => {
+	await sandbox.close();
+	rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+	deduplicator.reset();
+	engine.setCredentials('cred-1', {
+		host: sandbox.url,
+		username: 'demo',
+		password: 'demo-password',
+	});
+	sandbox.setOptions({ taskDurationMs: 200, faults: {} });
+});
+
+interface Listed {
+	Key: string;
+	ETag: string;
+	/** The fixture raster the object holds. */
+	raster: string;
+}
+
+const listing = (objects: Listed[]) => objects.map(({ Key, ETag }) => ({ json: { Key, ETag } }));
+
+function filterWorkflow(objects: Listed[], more: INodeParameters = {}): WorkflowSpec {
+	return tilingWorkflow(
+		{
+			resource: 'raster',
+			operation: 'keepNewFiles',
+			catalog: { __rl: true, mode: 'name', value: CATALOG },
+			fileKey: FILE_KEY,
+			...more,
+		},
+		listing(objects),
+	);
+}
+
+/** The download of the objects (each item: the listing's JSON and the file), loaded by Key. */
+function loadWorkflow(objects: Listed[], more: INodeParameters = {}): WorkflowSpec {
+	return tilingWorkflow(
+		uploadParameters(CATALOG, {
+			skipAlreadyLoaded: true,
+			matchFilesBy: 'key',
+			fileKey: FILE_KEY,
+			options: { pollInterval: 0.1 },
+			...more,
+		}),
+		objects.map(({ Key, ETag, raster }) => {
+			const path = join(dir, Key.replace(/\//g, '_'));
+			copyFileSync(fixture(raster), path);
+			return { json: { Key, ETag }, files: { data: path } };
+		}),
+		{ continueOnFail: true },
+	);
+}
+
+const keysOf = (result: RunResult, output: number) =>
+	result.output('EverGIS', output).map((item) => item.json.Key as string | undefined);
+
+/** Production runs (as a Schedule Trigger starts them), keeping the workflow's static data. */
+class Nightly {
+	staticData: IDataObject = {};
+
+	async run(spec: WorkflowSpec): Promise<RunResult> {
+		const result = await engine.run(spec, { mode: 'trigger', staticData: this.staticData });
+		if (result.staticData) this.staticData = result.staticData;
+		return result;
+	}
+}
+
+const A: Listed = { Key: 'incoming/a.tif', ETag: '"a1"', raster: 'rgb-byte-tenth.tif' };
+const B: Listed = { Key: 'incoming/b.tif', ETag: '"b1"', raster: 'cogeo.tif' };
+const BROKEN: Listed = { Key: 'incoming/corrupt.tif', ETag: '"c1"', raster: 'corrupt.tif' };
+
+describe('Raster → Keep New Files, and Upload to Catalog by Key', () => {
+	test('a listing before anything was loaded: every item is new (first output), nothing is recorded, and items keep their JSON and pairing', async () => {
+		const result = await engine.run(filterWorkflow([A, B]));
+		expect(result.error).toBeUndefined();
+		expect(keysOf(result, 0)).toEqual([A.Key, B.Key]);
+		expect(result.output('EverGIS', 0).map((item) => [item.json, item.pairedItem])).toEqual([
+			[{ Key: A.Key, ETag: A.ETag }, { item: 0 }],
+			[{ Key: B.Key, ETag: B.ETag }, { item: 1 }],
+		]);
+		expect(keysOf(result, 1)).toEqual([]);
+		expect(deduplicator.entries('wf-test')).toEqual([]);
+	});
+
+	test('what Upload to Catalog loaded by Key goes to the second output next time; a changed ETag and a file whose task failed are new again', async () => {
+		const loaded = await engine.run(loadWorkflow([A, B, BROKEN]));
+		expect(loaded.output('EverGIS').map((item) => item.json.status ?? 'error')).toEqual([
+			'Completed',
+			'Completed',
+			'error',
+		]);
+		const changedB = { ...B, ETag: '"b2"' };
+		const filtered = await engine.run(filterWorkflow([A, changedB, BROKEN]));
+		expect(keysOf(filtered, 0)).toEqual([B.Key, BROKEN.Key]);
+		expect(keysOf(filtered, 1)).toEqual([A.Key]);
+		expect(filtered.output('EverGIS', 1)[0].json.evergis).toEqual({
+			reason: 'alreadyLoaded',
+			message: 'Already loaded into the catalog',
+		});
+		// The upload node by the same key skips A as well (the two nodes share the memory).
+		const again = await engine.run(loadWorkflow([A, changedB]));
+		expect(again.output('EverGIS').map((item) => item.json.skipped ?? item.json.status)).toEqual([
+			true,
+			'Completed',
+		]);
+	});
+
+	test('a file another execution is loading right now goes to the second output, as being loaded', async () => {
+		// The loading execution's upload hangs (the sandbox holds it) until the execution is canceled.
+		sandbox.failNext('upload', 'hang', 1);
+		const cancel = new AbortController();
+		const loading = engine.run(loadWorkflow([A]), { signal: cancel.signal });
+		await waitFor(() => deduplicator.calls.check >= 1 && sandbox.stats().faults.upload >= 1);
+		const filtered = await engine.run(filterWorkflow([A, B]));
+		cancel.abort();
+		await loading;
+		expect(keysOf(filtered, 0)).toEqual([B.Key]);
+		expect(filtered.output('EverGIS', 1)[0].json.evergis).toEqual({
+			reason: 'beingLoaded',
+			message: 'Not to be loaded now: another execution is loading it now',
+		});
+	});
+
+	test('a task whose end the loading run did not see is asked by the filter: still running → loading; Failed → new; Completed → loaded', async () => {
+		sandbox.setOptions({ taskDurationMs: 8_000 });
+		const nightly = new Nightly();
+		await nightly.run(loadWorkflow([A, BROKEN], { options: { pollInterval: 0.1, timeout: 1 } }));
+		let filtered = await nightly.run(filterWorkflow([A, BROKEN]));
+		expect(keysOf(filtered, 0)).toEqual([]);
+		expect(
+			filtered.output('EverGIS', 1).map((item) => (item.json.evergis as IDataObject).reason),
+		).toEqual(['beingLoaded', 'beingLoaded']);
+		await waitFor(() =>
+			sandbox.tasks().every((task) => ['Completed', 'Failed'].includes(task.status)),
+		);
+		filtered = await nightly.run(filterWorkflow([A, BROKEN]));
+		expect(keysOf(filtered, 0)).toEqual([BROKEN.Key]);
+		expect(keysOf(filtered, 1)).toEqual([A.Key]);
+	});
+
+	test('an empty File Key and an unknown catalog are errors of their item; Continue On Fail keeps the others going', async () => {
+		const spec = filterWorkflow([A, { ...B, Key: '', ETag: '' }]);
+		spec.nodes[2] = { ...spec.nodes[2], onError: 'continueRegularOutput' };
+		const result = await engine.run(spec);
+		expect(keysOf(result, 0)).toEqual([A.Key, undefined]);
+		expect(result.output('EverGIS', 0)[1].json.error).toBe(
+			"File Key is empty for this item (':') [item 1]",
+		);
+		const unknown = await engine.run(
+			filterWorkflow([A], { catalog: { __rl: true, mode: 'name', value: 'demo.no_such' } }),
+		);
+		expect(unknown.error?.message).toBe("EverGIS has no catalog 'demo.no_such' [item 0]");
+	});
+});
+
+async function waitFor(condition: () => boolean, ms = 10_000) {
+	const deadline = Date.now() + ms;
+	while (!condition()) {
+		if (Date.now() > deadline) throw new Error('waited in vain');
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
