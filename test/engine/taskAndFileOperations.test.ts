@@ -209,7 +209,7 @@ describe('Catalog pickers', () => {
 			description: 'Shared by alice. Landsat scenes (sandbox seed)',
 		});
 		expect(byValue.get('alice.drone_orthophotos')?.description).toMatch(
-			/^Shared by alice: read only, tiling into it is refused\. /,
+			/^Shared by alice: read only, loading needs write\. /,
 		);
 		expect(byValue.get('demo.landsat_images')?.description).toBe('Landsat scenes (sandbox seed)');
 		// A search covers both lists.

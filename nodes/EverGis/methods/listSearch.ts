@@ -45,7 +45,7 @@ async function sharedPage(
 			const item = listed(catalog);
 			const readOnly =
 				typeof catalog.permissions === 'string' && !/\bwrite\b/.test(catalog.permissions);
-			const by = `Shared by ${catalog.owner ?? catalog.name.split('.')[0]}${readOnly ? ': read only, tiling into it is refused' : ''}`;
+			const by = `Shared by ${catalog.owner ?? catalog.name.split('.')[0]}${readOnly ? ': read only, loading needs write' : ''}`;
 			return { ...item, description: item.description ? `${by}. ${item.description}` : by };
 		}),
 		paginationToken:
