@@ -74,12 +74,14 @@ test('folder-to-catalog-nightly.json: dateofimage from the file name', async () 
 	expect(attributes).toEqual(NAMES.map((name, index) => ({ name, dateofimage: DATES[index] })));
 });
 
-test("the README shows the examples' own expression", () => {
+const READMES = ['README.md', 'README.ru.md'];
+
+test.each(READMES)("%s shows the examples' own expression", (file) => {
 	const parameters = exampleParameters('folder-to-catalog-nightly.json') as {
 		attributes: { attribute: Array<{ name: string; value: string }> };
 	};
 	const value = parameters.attributes.attribute.find((pair) => pair.name === 'dateofimage')!.value;
-	const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+	const readme = readFileSync(join(ROOT, file), 'utf8');
 	expect(readme).toContain(`\n${value.slice(1)}\n`);
 	const http = exampleParameters('http-download-to-catalog.json').attributesJson as string;
 	expect(http).toContain(value.slice(4, -3));
@@ -92,15 +94,21 @@ test('http-download-to-catalog.json: flight_date from the file name', async () =
 	expect(attributes).toEqual(NAMES.map((name, index) => ({ name, flight_date: DATES[index] })));
 });
 
-test("README's expression for a Russian date (дд.мм.гггг) in the file name, at Moscow midnight", async () => {
-	const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-	const expression = /`(\{\{[^`]*'dd\.MM\.yyyy'[^`]*\}\})`/.exec(readme)?.[1];
-	expect(expression).toBeDefined();
-	const attributes = await attributesFor(
-		uploadParameters('demo.landsat_images', {
-			attributes: { attribute: [{ name: 'dateofimage', value: `=${expression}` }] },
-		}),
-		['Снимок_08.12.2023.tif', 'scan.tif'],
-	);
-	expect(attributes).toEqual([{ dateofimage: '2023-12-08T00:00:00+03:00' }, { dateofimage: null }]);
-});
+test.each(READMES)(
+	"%s's expression for a Russian date (дд.мм.гггг) in the file name, at Moscow midnight",
+	async (file) => {
+		const readme = readFileSync(join(ROOT, file), 'utf8');
+		const expression = /`(\{\{[^`]*'dd\.MM\.yyyy'[^`]*\}\})`/.exec(readme)?.[1];
+		expect(expression).toBeDefined();
+		const attributes = await attributesFor(
+			uploadParameters('demo.landsat_images', {
+				attributes: { attribute: [{ name: 'dateofimage', value: `=${expression}` }] },
+			}),
+			['Снимок_08.12.2023.tif', 'scan.tif'],
+		);
+		expect(attributes).toEqual([
+			{ dateofimage: '2023-12-08T00:00:00+03:00' },
+			{ dateofimage: null },
+		]);
+	},
+);
