@@ -13,6 +13,8 @@ interface LayerEntry {
 	owner: string;
 	type: typeof CATALOG_LAYER_TYPE | typeof VECTOR_LAYER_TYPE;
 	isPublic: boolean;
+	/** Other users it is shared with (through a role), and their permissions, e.g. 'read,write'. */
+	sharedWith: Record<string, string>;
 	createdDate: string;
 	changedDate: string;
 	geometryType: string;
@@ -45,6 +47,7 @@ function seedFor(user: string): LayerEntry[] {
 			owner: user,
 			type: CATALOG_LAYER_TYPE,
 			isPublic: false,
+			sharedWith: {},
 			createdDate: SEED_DATE,
 			changedDate: SEED_DATE,
 			geometryType: 'polygon',
@@ -62,6 +65,7 @@ function seedFor(user: string): LayerEntry[] {
 			owner: user,
 			type: CATALOG_LAYER_TYPE,
 			isPublic: false,
+			sharedWith: {},
 			createdDate: SEED_DATE,
 			changedDate: SEED_DATE,
 			geometryType: 'polygon',
@@ -81,6 +85,7 @@ function seedFor(user: string): LayerEntry[] {
 			owner: user,
 			type: VECTOR_LAYER_TYPE,
 			isPublic: true,
+			sharedWith: {},
 			createdDate: SEED_DATE,
 			changedDate: SEED_DATE,
 			geometryType: 'polyline',
@@ -127,7 +132,24 @@ export class CatalogStore {
 	}
 
 	canRead(layer: LayerEntry, user: string): boolean {
-		return layer.owner === user || layer.isPublic;
+		return layer.owner === user || layer.isPublic || this.sharedWith(layer, user) !== undefined;
+	}
+
+	/** Whether the user may load rasters into the layer: its owner, or shared with `write`. */
+	canWrite(layer: LayerEntry, user: string): boolean {
+		return layer.owner === user || /\bwrite\b/.test(this.sharedWith(layer, user) ?? '');
+	}
+
+	private sharedWith(layer: LayerEntry, user: string): string | undefined {
+		return Object.prototype.hasOwnProperty.call(layer.sharedWith, user)
+			? layer.sharedWith[user]
+			: undefined;
+	}
+
+	share(name: string, user: string, permissions: string): void {
+		const layer = this.layers.get(name);
+		if (!layer) throw new Error(`No layer '${name}' to share`);
+		layer.sharedWith[user] = permissions;
 	}
 
 	record(name: string): CatalogRecord | undefined {
@@ -155,6 +177,7 @@ export class CatalogStore {
 			owner,
 			type: CATALOG_LAYER_TYPE,
 			isPublic: false,
+			sharedWith: {},
 			createdDate: now,
 			changedDate: now,
 			geometryType: 'polygon',
@@ -199,10 +222,11 @@ export class CatalogStore {
 			.filter(Boolean);
 		let items = [...this.layers.values()].filter((l) => {
 			const mine = l.owner === user;
+			const reachable = l.isPublic || this.sharedWith(l, user) !== undefined;
 			if (group === 'my' && !mine) return false;
 			if (group === 'public' && !l.isPublic) return false;
-			if (group === 'role' && (mine || !l.isPublic)) return false;
-			if (group === 'all' && !mine && !l.isPublic) return false;
+			if (group === 'role' && (mine || !reachable)) return false;
+			if (group === 'all' && !mine && !reachable) return false;
 			if (types.length > 0 && !types.includes(l.type.toLowerCase())) return false;
 			if (names.length > 0 && !names.includes(l.name)) return false;
 			return matchesFilter(l, query.filter ?? '');
@@ -222,7 +246,7 @@ export class CatalogStore {
 	}
 
 	private permissions(l: LayerEntry, user: string): string {
-		return l.owner === user ? 'read,write,configure' : 'read';
+		return l.owner === user ? 'read,write,configure' : (this.sharedWith(l, user) ?? 'read');
 	}
 
 	private layerItem(l: LayerEntry, user: string): Record<string, unknown> {
@@ -273,6 +297,10 @@ export class CatalogStore {
 				acl: {
 					data: [
 						{ role: `__${l.owner}`, permissions: 'read,write,configure' },
+						...Object.entries(l.sharedWith).map(([role, permissions]) => ({
+							role: `__${role}`,
+							permissions,
+						})),
 						...(l.isPublic ? [{ role: '__public', permissions: 'read' }] : []),
 					],
 				},

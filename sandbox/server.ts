@@ -381,6 +381,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 			core.tasks.settleAll();
 			return core.catalogs.record(name);
 		},
+		shareCatalog(name, user, permissions) {
+			core.catalogs.share(name, user, permissions);
+		},
 		finishTask(id, status, message) {
 			core.tasks.finish(id, status, message);
 			core.statsFile.flush();

@@ -168,7 +168,7 @@ export function validateTiling(
 	let catalogAttributes: Record<string, AttributeDefinition>;
 	let newCatalog: Record<string, AttributeDefinition> | undefined;
 	if (existing) {
-		if (existing.owner !== user) {
+		if (!catalogs.canWrite(existing, user)) {
 			return fail(
 				`Raster catalog '${serviceName}' (target.serviceName) belongs to user '${existing.owner}': no write permission`,
 				403,

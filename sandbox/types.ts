@@ -273,6 +273,11 @@ export interface Sandbox {
 	uploads(): UploadRecord[];
 	issuedSecrets(): string[];
 	catalog(name: string): CatalogRecord | undefined;
+	/**
+	 * Shares a catalog with another user, as EverGIS's roles do: it is then listed to that user under
+	 * `group=role` (and `all`), readable, and loadable if the permissions include `write`.
+	 */
+	shareCatalog(name: string, user: string, permissions: string): void;
 	finishTask(id: string, status: FinishStatus, message?: string): void;
 	close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Checks what `npm pack` publishes: the compiled credentials, nodes and icons, and index.js (the
-// package's `main`), nothing else (npm always adds package.json, README.md and LICENSE). Then it
+// package's `main`), nothing else (npm always adds package.json, the README files — README.md and
+// its Russian twin README.ru.md — and LICENSE). Then it
 // unpacks the tarball beside a link to n8n-workflow (what n8n lends the packages it loads) and
 // requires the packed index.js: it must give the node and credential classes. Run by `npm test`
 // after the build, and by prepublishOnly.
@@ -28,7 +29,7 @@ const problems = [];
 
 const allowed = [
 	/^package\.json$/,
-	/^README\.md$/,
+	/^README(\.ru)?\.md$/,
 	/^LICENSE(\.md)?$/,
 	/^index\.js$/,
 	/^dist\/credentials\/[^/]+\.js$/,

@@ -6,7 +6,7 @@
  * Run with `npm run test:e2e`; what each test checks is in its name and in test/e2e/README.md.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 import {
@@ -48,6 +48,7 @@ import {
 	type Example,
 } from './examples';
 import { N8nRest, OWNER } from './n8n-rest';
+import { installAsReadmeSays, installAsReadmeSaysForDocker } from './readme-install';
 import {
 	changeNightlyFolder,
 	nightlyCounts,
@@ -73,6 +74,8 @@ const ROOT = repoRoot();
 const RASTERS = join(ROOT, 'test', 'fixtures', 'rasters');
 const LANDSAT = join(RASTERS, 'RGB.byte.tif');
 const LANDSAT_SIZE = 1745956;
+/** The path of examples/http-download-to-catalog.json's URL: its file name carries the date taken. */
+const DOWNLOADED = '/imagery/ortho_2023-12-08.tif';
 const SCREENSHOT =
 	process.env.EVERGIS_E2E_SCREENSHOT ?? join(ROOT, 'docs', 'screenshots', 'editor.png');
 
@@ -120,8 +123,10 @@ beforeAll(async () => {
 		async () => {
 			sandbox = await startSandbox({ taskDurationMs: TASK_MS, log: requestLog.add });
 			smtp = await startSmtpSink();
-			files = await startFileServer({ '/imagery/latest.tif': LANDSAT });
-			folder = await createUserFolder({ tarballs: [tarball], allowedDirs: [RASTERS] });
+			files = await startFileServer({ [DOWNLOADED]: LANDSAT });
+			// Installed with the README's own commands (its tarball block), as a user would.
+			folder = await createUserFolder({ allowedDirs: [RASTERS] });
+			await installAsReadmeSays(folder, tarball);
 			const [everGisId, smtpId] = await importCredentials(folder, [
 				{
 					name: credentials.everGisApi.name,
@@ -206,7 +211,7 @@ type FileOut = { name: string; fileId: string; size?: number; binaryProperty?: s
 
 // ---------------------------------------------------------------------------------------------
 
-test('1. the packed tarball loads into n8n: export:nodes lists both nodes, with the credential type', async () => {
+test("1. the packed tarball, installed by README.md's tarball block, loads into n8n: export:nodes lists both nodes, with the credential type", async () => {
 	await timings.run('1. tarball loaded (export:nodes)', async () => {
 		const version = (
 			JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
@@ -220,9 +225,17 @@ test('1. the packed tarball loads into n8n: export:nodes lists both nodes, with 
 				'package/dist/nodes/EverGis/EverGisTilingTrigger.node.js',
 			]),
 		);
-		// Installed from the tarball (a real copy, not a link to the clone).
+		// Installed from the tarball (a real copy, not a link to the clone), recorded in n8n's nodes
+		// folder with the tarball beside it, and without an n8n-workflow of its own (n8n lends its).
 		const installed = join(folder.nodesDir, 'node_modules', PACKAGE);
 		expect(lstatSync(installed).isSymbolicLink()).toBe(false);
+		expect(
+			readdirSync(join(folder.nodesDir, 'node_modules')).filter((name) => !name.startsWith('.')),
+		).toEqual([PACKAGE]);
+		expect(statSync(join(folder.nodesDir, basename(tarball))).size).toBe(statSync(tarball).size);
+		expect(
+			JSON.parse(readFileSync(join(folder.nodesDir, 'package.json'), 'utf8')).dependencies,
+		).toEqual({ [PACKAGE]: `file:${basename(tarball)}` });
 		expect(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))).toMatchObject({
 			name: PACKAGE,
 			version,
@@ -270,6 +283,22 @@ test('1. the packed tarball loads into n8n: export:nodes lists both nodes, with 
 			}
 		}
 		expect(missing).toEqual([]);
+	});
+});
+
+test("1. README.md's Docker steps, stood in for in a plain folder (docker cp: a copy; docker exec … sh -c: sh -c with HOME there; docker restart: n8n starts): n8n lists both nodes", async () => {
+	await timings.run('1. Docker steps of the README', async () => {
+		const container = await createUserFolder();
+		try {
+			const { restarted } = await installAsReadmeSaysForDocker(container, tarball);
+			expect(restarted).toBe(true);
+			const installed = join(container.nodesDir, 'node_modules', PACKAGE);
+			expect(lstatSync(installed).isSymbolicLink()).toBe(false);
+			const names = (await exportNodeTypes(container)).map((type) => type.name);
+			expect(names).toEqual(expect.arrayContaining([TILING, TRIGGER]));
+		} finally {
+			container.cleanup();
+		}
 	});
 });
 
@@ -475,29 +504,32 @@ test('3b. examples/folder-to-catalog-nightly.json: one task per raster, the dama
 	});
 });
 
-test('3c. examples/http-download-to-catalog.json: HTTP Request downloads the raster from a local server, EverGIS loads it (Completed)', async () => {
+test('3c. examples/http-download-to-catalog.json: HTTP Request downloads the raster from a local server, EverGIS loads it (Completed) with the date from its file name', async () => {
 	await timings.run('3c. HTTP download example', async () => {
 		const file = 'http-download-to-catalog.json';
 		const workflow = example(file);
-		nodeOf(workflow, 'Download GeoTIFF').parameters.url = files.url('/imagery/latest.tif');
+		const download = nodeOf(workflow, 'Download GeoTIFF').parameters;
+		expect(new URL(download.url as string).pathname).toBe(DOWNLOADED);
+		download.url = files.url(DOWNLOADED);
 		const id = await importExample(file, workflow);
 		const result = await executeWorkflow(folder, id);
 		expectSuccess(result);
 
 		expect(files.requests).toContainEqual({
 			method: 'GET',
-			path: '/imagery/latest.tif',
+			path: DOWNLOADED,
 			status: 200,
 		});
 		const [item] = nodeItems(result.runData, 'Load into the raster catalog');
 		expect(item).toMatchObject({
 			status: 'Completed',
 			serviceName: 'demo.drone_orthophotos',
-			attributes: { name: 'latest.tif', flight_date: expect.any(String) },
+			// The date taken, from the file name, in UTC (the workflow's time zone is Europe/Moscow).
+			attributes: { name: 'ortho_2023-12-08.tif', flight_date: '2023-12-08T00:00:00Z' },
 		});
 		expect(item.tilesCreated).toBeGreaterThan(0);
 		const [uploaded] = item.files as FileOut[];
-		expect(uploaded).toMatchObject({ name: 'latest.tif', size: LANDSAT_SIZE });
+		expect(uploaded).toMatchObject({ name: 'ortho_2023-12-08.tif', size: LANDSAT_SIZE });
 		const stored = sandbox.uploads().find((record) => record.fileId === uploaded.fileId);
 		expect(stored).toMatchObject({ size: LANDSAT_SIZE, sha256: sha256(LANDSAT) });
 		expect(taskById(item.taskId as string).status).toBe('Completed');

@@ -220,7 +220,7 @@ describe('Catalog pickers', () => {
 		connections: {},
 	};
 
-	test("From List: the user's raster catalogs only, searchable by name or alias", async () => {
+	test("From List: the user's own raster catalogs (none shared with them yet), searchable by name or alias", async () => {
 		const all = await engine.loadOptions(spec, 'EverGIS', searchCatalogs);
 		expect(all.results.map((entry) => entry.value).sort()).toEqual([
 			'demo.drone_orthophotos',
@@ -233,6 +233,53 @@ describe('Catalog pickers', () => {
 		expect(found.results.map((entry) => entry.value)).toEqual(['demo.drone_orthophotos']);
 		const none = await engine.loadOptions(spec, 'EverGIS', searchCatalogs, 'roads');
 		expect(none.results).toEqual([]);
+	});
+
+	test('From List: the catalogs other users share with the user follow their own (group=role), marked', async () => {
+		// Shared from here on (the test before this one saw only demo's own catalogs).
+		sandbox.shareCatalog('alice.landsat_images', 'demo', 'read,write');
+		sandbox.shareCatalog('alice.drone_orthophotos', 'demo', 'read');
+		const all = await engine.loadOptions(spec, 'EverGIS', searchCatalogs);
+		expect(all.results.map((entry) => entry.value)).toEqual([
+			'demo.landsat_images',
+			'demo.drone_orthophotos',
+			'alice.landsat_images',
+			'alice.drone_orthophotos',
+		]);
+		expect(all.paginationToken).toBeUndefined();
+		const byValue = new Map(all.results.map((entry) => [entry.value, entry]));
+		expect(byValue.get('alice.landsat_images')).toMatchObject({
+			name: 'Снимки Landsat (alice.landsat_images)',
+			description: 'Shared by alice. Landsat scenes (sandbox seed)',
+		});
+		expect(byValue.get('alice.drone_orthophotos')?.description).toMatch(
+			/^Shared by alice: read only, loading needs write\. /,
+		);
+		expect(byValue.get('demo.landsat_images')?.description).toBe('Landsat scenes (sandbox seed)');
+		// A search covers both lists.
+		const found = await engine.loadOptions(spec, 'EverGIS', searchCatalogs, 'landsat');
+		expect(found.results.map((entry) => entry.value)).toEqual([
+			'demo.landsat_images',
+			'alice.landsat_images',
+		]);
+		// The pages' tokens: on in the user's own list, then in the shared one.
+		const fromOwn = await engine.loadOptions(spec, 'EverGIS', searchCatalogs, '', 'my:1');
+		expect(fromOwn.results.map((entry) => entry.value)).toEqual([
+			'demo.drone_orthophotos',
+			'alice.landsat_images',
+			'alice.drone_orthophotos',
+		]);
+		const fromShared = await engine.loadOptions(spec, 'EverGIS', searchCatalogs, '', 'role:1');
+		expect(fromShared.results.map((entry) => entry.value)).toEqual(['alice.drone_orthophotos']);
+		// The one shared with write loads; the read-only one is refused by EverGIS.
+		const loaded = await engine.run(
+			tilingWorkflow(uploadParameters('alice.landsat_images', { waitForCompletion: false })),
+		);
+		expect(loaded.error).toBeUndefined();
+		const refused = await engine.run(
+			tilingWorkflow(uploadParameters('alice.drone_orthophotos', { waitForCompletion: false })),
+		);
+		expect(refused.error?.message).toMatch(/HTTP 403/);
 	});
 
 	test('Attribute names are those of the chosen catalog', async () => {

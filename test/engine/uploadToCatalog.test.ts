@@ -285,6 +285,23 @@ describe('Raster → Upload to Catalog', () => {
 		expect(sandbox.stats().requests.upload).toBe(1);
 	});
 
+	test('Max Zoom Level: added and left at its default 0, nothing is sent; set to 12, 12 is sent', async () => {
+		for (const [maxZoomLevel, sent] of [
+			[0, undefined],
+			[12, 12],
+		] as const) {
+			const result = await engine.run(
+				tilingWorkflow(
+					uploadParameters('username.landsat_images', { options: { ...fast, maxZoomLevel } }),
+				),
+			);
+			expect(result.error).toBeUndefined();
+			const body = tasks().at(-1)!.body;
+			if (sent === undefined) expect(body).not.toHaveProperty('maxZoomLevel');
+			else expect(body.maxZoomLevel).toBe(sent);
+		}
+	});
+
 	test('Include Binary Data in Output keeps the input binary', async () => {
 		const result = await engine.run(
 			tilingWorkflow(

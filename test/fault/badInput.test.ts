@@ -226,7 +226,8 @@ const cases: Case[] = [
 		name: 'a Max Zoom Level that is not a whole number',
 		parameters: upload({ options: { maxZoomLevel: '={{ $json.zoom ?? 5 }}' } }),
 		bad: onItem({ zoom: 3.5 }),
-		message: /^Max Zoom Level must be a whole number from 0 to 30, not '3\.5'$/,
+		message:
+			/^Max Zoom Level must be a whole number from 1 to 30, or 0 to let EverGIS choose, not '3\.5'$/,
 	},
 	{
 		name: 'a poll interval of zero',

@@ -287,6 +287,38 @@ describe('sandbox contract (docs examples)', () => {
 		expect((await call(sb, demo, 'GET', '/layers?limit=-1')).status).toBe(400);
 	});
 
+	test("a catalog shared with another user (a role): listed under group=role with the share's permissions; loadable only with write", async () => {
+		const sandbox = await startSandbox({ taskDurationMs: 50 });
+		try {
+			const user = await login(sandbox);
+			const shared = async () =>
+				(await call(sandbox, user, 'GET', '/layers?types=PostgresTileCatalogService&group=role'))
+					.body.items as Array<{ name: string; permissions: string }>;
+			expect(await shared()).toEqual([]);
+			expect((await call(sandbox, user, 'GET', '/layers/alice.landsat_images')).status).toBe(403);
+			sandbox.shareCatalog('alice.landsat_images', 'demo', 'read');
+			expect(await shared()).toMatchObject([{ name: 'alice.landsat_images', permissions: 'read' }]);
+			expect((await call(sandbox, user, 'GET', '/layers/alice.landsat_images')).status).toBe(200);
+			expect(
+				(await upload(sandbox, user, 'landsat_test_image.tif', raster('rgb-byte-tenth.tif')))
+					.status,
+			).toBe(200);
+			const body = {
+				...docsTilingBody(),
+				target: { ...docsTilingBody().target, serviceName: 'alice.landsat_images' },
+			};
+			expect((await createTask(sandbox, user, body)).status).toBe(403);
+			sandbox.shareCatalog('alice.landsat_images', 'demo', 'read,write');
+			const task = await createTask(sandbox, user, body);
+			expect(task.status).toBe(200);
+			expect(await waitForEnd(sandbox, user, task.body.taskId as string)).toMatchObject({
+				status: 'Completed',
+			});
+		} finally {
+			await sandbox.close();
+		}
+	});
+
 	test('one layer: layerDefinition.attributes and configuration.attributesConfiguration', async () => {
 		const res = await call(sb, demo, 'GET', '/layers/demo.drone_orthophotos');
 		expect(res.status).toBe(200);

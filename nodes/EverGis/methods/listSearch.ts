@@ -1,31 +1,69 @@
-import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
+import type {
+	ILoadOptionsFunctions,
+	INodeListSearchItems,
+	INodeListSearchResult,
+} from 'n8n-workflow';
 
+import type { CatalogGroup, CatalogSummary } from '../transport/catalogs';
 import { listCatalogs } from '../transport/catalogs';
 import { EverGisRun } from '../transport/run';
 
 const PAGE = 50;
 
-/** Catalog → From List: the user's raster catalogs, searched by name and alias, 50 a page. */
+/**
+ * Catalog → From List: the user's own raster catalogs, then those other users share with them
+ * (layer_list.md: `group=my`, then `group=role`), searched by name and alias, 50 a page. The
+ * pagination token says which list and where: `my:<offset>` or `role:<offset>`.
+ */
 export async function searchCatalogs(
 	this: ILoadOptionsFunctions,
 	filter?: string,
 	paginationToken?: string,
 ): Promise<INodeListSearchResult> {
-	const offset = paginationToken ? Number(paginationToken) : 0;
-	const { items, totalCount } = await listCatalogs(new EverGisRun(this), {
-		filter: filter?.trim(),
-		offset,
-		limit: PAGE,
-	});
+	const text = filter?.trim();
+	const [group, offset] = parseToken(paginationToken);
+	const run = new EverGisRun(this);
+	if (group === 'role') return await sharedPage(run, text, offset);
+	const own = await listCatalogs(run, { filter: text, offset, limit: PAGE, group: 'my' });
+	const results = own.items.map(listed);
+	const next = offset + own.items.length;
+	if (own.items.length > 0 && next < own.totalCount) {
+		return { results, paginationToken: `my:${next}` };
+	}
+	// The user's own catalogs are all listed: the shared ones follow on the same page.
+	const shared = await sharedPage(run, text, 0);
+	return { results: [...results, ...shared.results], paginationToken: shared.paginationToken };
+}
+
+async function sharedPage(
+	run: EverGisRun,
+	filter: string | undefined,
+	offset: number,
+): Promise<INodeListSearchResult> {
+	const shared = await listCatalogs(run, { filter, offset, limit: PAGE, group: 'role' });
+	const next = offset + shared.items.length;
 	return {
-		results: items.map((catalog) => ({
-			name: catalog.alias ? `${catalog.alias} (${catalog.name})` : catalog.name,
-			value: catalog.name,
-			description: catalog.description ?? undefined,
-		})),
+		results: shared.items.map((catalog) => {
+			const item = listed(catalog);
+			const readOnly =
+				typeof catalog.permissions === 'string' && !/\bwrite\b/.test(catalog.permissions);
+			const by = `Shared by ${catalog.owner ?? catalog.name.split('.')[0]}${readOnly ? ': read only, loading needs write' : ''}`;
+			return { ...item, description: item.description ? `${by}. ${item.description}` : by };
+		}),
 		paginationToken:
-			offset + items.length < totalCount && items.length > 0
-				? String(offset + items.length)
-				: undefined,
+			shared.items.length > 0 && next < shared.totalCount ? `role:${next}` : undefined,
 	};
+}
+
+function listed(catalog: CatalogSummary): INodeListSearchItems {
+	return {
+		name: catalog.alias ? `${catalog.alias} (${catalog.name})` : catalog.name,
+		value: catalog.name,
+		description: catalog.description ?? undefined,
+	};
+}
+
+function parseToken(token: string | undefined): [CatalogGroup, number] {
+	const match = /^(my|role):(\d+)$/.exec(token ?? '');
+	return match ? [match[1] as CatalogGroup, Number(match[2])] : ['my', 0];
 }

@@ -29,7 +29,11 @@ export interface TilingInput {
 	files: string[];
 	/** Attribute values for every file of the task (already parsed: see parseAttributes). */
 	attributes?: IDataObject;
-	/** Empty (undefined, null or '') leaves it out. */
+	/**
+	 * The number of levels of detail of the Cloud Optimized GeoTIFF (tiling.md). Empty (undefined,
+	 * null or '') and 0 leave it out: no levels is no meaningful value, and 0 is the option's default
+	 * in the editor, so adding the option without setting it must not send it.
+	 */
 	maxZoomLevel?: unknown;
 	polygonize?: boolean;
 	/** Converting to Cloud Optimized GeoTIFF is what the docs recommend: on unless turned off. */
@@ -85,13 +89,14 @@ export function parseMaxZoomLevel(value: unknown): number | undefined {
 	const zoom = typeof value === 'number' ? value : Number(String(value).trim());
 	if (!Number.isInteger(zoom) || zoom < 0 || zoom > 30) {
 		throw new UserError(
-			`Max Zoom Level must be a whole number from 0 to 30, not '${String(value)}'`,
+			`Max Zoom Level must be a whole number from 1 to 30, or 0 to let EverGIS choose, not '${String(value)}'`,
 			{
-				description: 'Leave it empty to let EverGIS choose the levels of detail.',
+				description:
+					'It is the number of levels of detail of the Cloud Optimized GeoTIFF. Leave it at 0 (or empty) to let EverGIS choose.',
 			},
 		);
 	}
-	return zoom;
+	return zoom === 0 ? undefined : zoom;
 }
 
 /**

@@ -15,18 +15,27 @@ export interface CatalogSummary {
 	name: string;
 	alias?: string | null;
 	description?: string | null;
+	owner?: string | null;
+	/** The user's rights on it, e.g. 'read,write,configure' (layer_list.md). */
+	permissions?: string | null;
 }
+
+/**
+ * Which catalogs to list (layer_list.md's `group`): `my`, the user's own (EverGIS's default);
+ * `role`, other users' catalogs the user can reach through a role (shared with them).
+ */
+export type CatalogGroup = 'my' | 'role';
 
 export async function listCatalogs(
 	run: EverGisRun,
-	options: { filter?: string; offset: number; limit: number },
+	options: { filter?: string; offset: number; limit: number; group?: CatalogGroup },
 ): Promise<{ items: CatalogSummary[]; totalCount: number }> {
 	const answer = (await everGisRequest(run, {
 		method: 'GET',
 		path: '/layers',
 		qs: {
 			types: RASTER_CATALOG_TYPE,
-			group: 'my',
+			group: options.group ?? 'my',
 			offset: options.offset,
 			limit: options.limit,
 			...(options.filter ? { filter: `@${options.filter}` } : {}),

@@ -179,17 +179,56 @@ const NETWORK_WORDS: Record<string, string> = {
 	EPIPE: 'the connection was closed while sending',
 	EHOSTUNREACH: 'the host is unreachable',
 	ENETUNREACH: 'the network is unreachable',
-	CERT_HAS_EXPIRED: 'its TLS certificate has expired',
-	DEPTH_ZERO_SELF_SIGNED_CERT: 'it uses a self-signed TLS certificate',
-	SELF_SIGNED_CERT_IN_CHAIN: 'its TLS certificate chain holds a self-signed certificate',
-	UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate cannot be verified',
-	ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate is for another host name',
 };
 
-/** TLS failures: a certificate chain Node does not trust (a company CA, an expired certificate, ...). */
+/**
+ * TLS codes that mean "the certificate may be fine, but n8n does not trust who issued it": a
+ * company CA, the Russian Trusted Root CA, a self-signed certificate. Giving n8n's process that CA
+ * (NODE_EXTRA_CA_CERTS) is the answer. UNABLE_TO_GET_ISSUER_CERT_LOCALLY is what a server whose
+ * chain ends in an unknown root gives; UNABLE_TO_VERIFY_LEAF_SIGNATURE, one that sends no chain.
+ */
+const UNTRUSTED_ISSUER: Record<string, string> = {
+	UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+		'its TLS certificate is issued by a certificate authority that n8n does not trust',
+	UNABLE_TO_GET_ISSUER_CERT:
+		'its TLS certificate is issued by a certificate authority that n8n does not trust',
+	UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		'its TLS certificate cannot be verified: n8n does not trust its issuer',
+	SELF_SIGNED_CERT_IN_CHAIN:
+		'its TLS certificate chain ends in a certificate authority that n8n does not trust',
+	DEPTH_ZERO_SELF_SIGNED_CERT: 'it uses a self-signed TLS certificate that n8n does not trust',
+	CERT_UNTRUSTED: 'its TLS certificate is not trusted',
+};
+
+/**
+ * TLS codes that mean the certificate itself is wrong for this connection: another CA will not
+ * help; the server's administrator (or Host) must change. The rest of Node's X.509 codes (bad
+ * signatures, CRLs, chains, purposes) come under "rejected".
+ */
+const BAD_CERTIFICATE: Record<string, string> = {
+	CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+	CERT_NOT_YET_VALID: 'its TLS certificate is not valid yet (check the clock of the n8n server)',
+	ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate is for another host name',
+	HOSTNAME_MISMATCH: 'its TLS certificate is for another host name',
+	CERT_REVOKED: 'its TLS certificate has been revoked',
+};
+
+/** Every certificate code Node gives (its X.509 verification codes, and the host name check). */
 export function isCertificateCode(code: string | undefined): code is string {
-	return code !== undefined && /CERT|SELF_SIGNED|SIGNATURE|ISSUER/.test(code);
+	if (code === undefined) return false;
+	return (
+		code in UNTRUSTED_ISSUER ||
+		code in BAD_CERTIFICATE ||
+		/CERT|SELF_SIGNED|SIGNATURE|CRL|ISSUER|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE/.test(
+			code,
+		)
+	);
 }
+
+const TRUST_THE_CA =
+	"Give n8n's process the certificate authority: save its certificate (PEM) on the n8n server and start n8n " +
+	'with NODE_EXTRA_CA_CERTS=/path/to/ca.pem in its environment (the main process and every worker). ' +
+	"Or, if you trust this server, turn on 'Ignore SSL Issues' in the credentials.";
 
 /** A sentence for a request that got no HTTP answer at all. */
 export function describeUnreachable(
@@ -205,11 +244,26 @@ export function describeUnreachable(
 		};
 	}
 	if (isCertificateCode(code)) {
+		// The hint is in the message too: the credentials' Test shows the message alone.
+		if (code in BAD_CERTIFICATE) {
+			return {
+				message: `${BAD_CERTIFICATE[code]} (${code})`,
+				description:
+					`The certificate of ${host} must be fixed on the server (renewed, or issued for the name in Host); ` +
+					"another certificate authority will not help. 'Ignore SSL Issues' in the credentials connects without verifying it.",
+			};
+		}
+		if (code in UNTRUSTED_ISSUER) {
+			return {
+				message: `${UNTRUSTED_ISSUER[code]} (${code}): give n8n the CA with NODE_EXTRA_CA_CERTS`,
+				description: TRUST_THE_CA,
+			};
+		}
 		return {
-			message: NETWORK_WORDS[code] ?? 'its TLS certificate was rejected',
+			message: `its TLS certificate was rejected (${code})`,
 			description:
-				"Give n8n the certificate authority (NODE_EXTRA_CA_CERTS), or turn on 'Ignore SSL Issues' in the credentials if you trust this server." +
-				` (${code})`,
+				`Ask the administrator of ${host} to check its certificate. If a certificate authority n8n does not know issued it: ` +
+				TRUST_THE_CA,
 		};
 	}
 	return {

@@ -104,10 +104,19 @@ describe('buildTilingBody: options', () => {
 		expect(JSON.stringify(body)).not.toContain('maxZoomLevel');
 	});
 
-	test('maxZoomLevel 0 is kept (it is a value, not "empty")', () => {
+	test("maxZoomLevel 0 (the option's default in the editor) leaves the key out: no levels of detail means nothing", () => {
 		const body = buildTilingBody(docsInput({ maxZoomLevel: 0 }));
-		expect(body).toHaveProperty('maxZoomLevel', 0);
-		expect(body).toStrictEqual({ ...DOCS_PYTHON_BODY, maxZoomLevel: 0 });
+		expect(body).not.toHaveProperty('maxZoomLevel');
+		expect(body).toStrictEqual(DOCS_PYTHON_BODY);
+		expect(buildTilingBody(docsInput({ maxZoomLevel: '0' }))).not.toHaveProperty('maxZoomLevel');
+	});
+
+	test('maxZoomLevel 1 and 30 are sent', () => {
+		expect(buildTilingBody(docsInput({ maxZoomLevel: 1 }))).toStrictEqual({
+			...DOCS_PYTHON_BODY,
+			maxZoomLevel: 1,
+		});
+		expect(buildTilingBody(docsInput({ maxZoomLevel: 30 })).maxZoomLevel).toBe(30);
 	});
 
 	test('maxZoomLevel from a number-like string becomes a number', () => {
@@ -117,7 +126,9 @@ describe('buildTilingBody: options', () => {
 
 	test('a bad maxZoomLevel stops the body with the value in the message', () => {
 		const error = userErrorFrom(() => buildTilingBody(docsInput({ maxZoomLevel: 31 })));
-		expect(error.message).toBe("Max Zoom Level must be a whole number from 0 to 30, not '31'");
+		expect(error.message).toBe(
+			"Max Zoom Level must be a whole number from 1 to 30, or 0 to let EverGIS choose, not '31'",
+		);
 	});
 
 	test('no empty attributes object is sent', () => {
@@ -280,10 +291,8 @@ describe('buildTilingBody: a new catalog (createNewService)', () => {
 
 describe('parseMaxZoomLevel', () => {
 	test.each([
-		[0, 0],
 		[1, 1],
 		[30, 30],
-		['0', 0],
 		['18', 18],
 		[' 5 ', 5],
 		['5.0', 5],
@@ -291,7 +300,7 @@ describe('parseMaxZoomLevel', () => {
 		expect(parseMaxZoomLevel(value)).toBe(expected);
 	});
 
-	test.each([undefined, null, ''])('%p → undefined (left to EverGIS)', (value) => {
+	test.each([undefined, null, '', 0, '0', ' 0 '])('%p → undefined (left to EverGIS)', (value) => {
 		expect(parseMaxZoomLevel(value)).toBeUndefined();
 	});
 
@@ -310,9 +319,9 @@ describe('parseMaxZoomLevel', () => {
 	])('%p is refused, and the message names it', (value, shown) => {
 		const error = userErrorFrom(() => parseMaxZoomLevel(value));
 		expect(error.message).toBe(
-			`Max Zoom Level must be a whole number from 0 to 30, not '${shown}'`,
+			`Max Zoom Level must be a whole number from 1 to 30, or 0 to let EverGIS choose, not '${shown}'`,
 		);
-		expect(error.description).toMatch(/empty/i);
+		expect(error.description).toMatch(/levels of detail/i);
 	});
 });
 

@@ -362,14 +362,111 @@ describe('describeUnreachable', () => {
 		).toBe('the host name could not be resolved (DNS)');
 	});
 
-	test.each(['DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'SOME_NEW_CERT_ERROR'])(
-		'a TLS problem (%s) points at the CA and Ignore SSL Issues',
+	// Every X.509 verification code of Node 20 and 24 (the strings in their binaries, in the order of
+	// OpenSSL's X509_V_ERR list), and the host name check of node:tls.
+	const NODE_CERT_CODES = [
+		'UNABLE_TO_GET_ISSUER_CERT',
+		'UNABLE_TO_GET_CRL',
+		'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+		'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+		'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+		'CERT_SIGNATURE_FAILURE',
+		'CRL_SIGNATURE_FAILURE',
+		'CERT_NOT_YET_VALID',
+		'CERT_HAS_EXPIRED',
+		'CRL_NOT_YET_VALID',
+		'CRL_HAS_EXPIRED',
+		'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+		'ERROR_IN_CERT_NOT_AFTER_FIELD',
+		'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+		'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+		'DEPTH_ZERO_SELF_SIGNED_CERT',
+		'SELF_SIGNED_CERT_IN_CHAIN',
+		'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+		'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+		'CERT_CHAIN_TOO_LONG',
+		'CERT_REVOKED',
+		'INVALID_CA',
+		'PATH_LENGTH_EXCEEDED',
+		'INVALID_PURPOSE',
+		'CERT_UNTRUSTED',
+		'CERT_REJECTED',
+		'HOSTNAME_MISMATCH',
+		'ERR_TLS_CERT_ALTNAME_INVALID',
+	];
+	/** The codes a certificate authority unknown to n8n gives (a company CA, a self-signed one). */
+	const UNTRUSTED = [
+		'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+		'UNABLE_TO_GET_ISSUER_CERT',
+		'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+		'SELF_SIGNED_CERT_IN_CHAIN',
+		'DEPTH_ZERO_SELF_SIGNED_CERT',
+		'CERT_UNTRUSTED',
+	];
+	/** The certificate itself is wrong: another CA would not help. */
+	const WRONG_CERTIFICATE = [
+		'CERT_HAS_EXPIRED',
+		'CERT_NOT_YET_VALID',
+		'ERR_TLS_CERT_ALTNAME_INVALID',
+		'HOSTNAME_MISMATCH',
+		'CERT_REVOKED',
+	];
+
+	test.each(NODE_CERT_CODES)('%s is a certificate problem, named in the message', (code) => {
+		const said = describeUnreachable({ timedOut: false, canceled: false, code }, host);
+		expect(said.message).toMatch(/TLS certificate/);
+		expect(said.message).toContain(`(${code})`);
+		expect(said.description).toMatch(/Ignore SSL Issues/);
+		expect(said.description).not.toMatch(/Check Host in the EverGIS API credentials/);
+	});
+
+	test.each(UNTRUSTED)(
+		'%s (an unknown CA): the message itself points at NODE_EXTRA_CA_CERTS (the Test button shows only the message)',
 		(code) => {
 			const said = describeUnreachable({ timedOut: false, canceled: false, code }, host);
-			expect(said.description).toContain('NODE_EXTRA_CA_CERTS');
-			expect(said.description).toContain(`(${code})`);
+			expect(said.message).toMatch(/: give n8n the CA with NODE_EXTRA_CA_CERTS$/);
+			expect(said.description).toContain('NODE_EXTRA_CA_CERTS=/path/to/ca.pem');
 		},
 	);
+
+	test('a company CA (UNABLE_TO_GET_ISSUER_CERT_LOCALLY): the whole sentence', () => {
+		expect(
+			describeUnreachable(
+				{ timedOut: false, canceled: false, code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' },
+				host,
+			).message,
+		).toBe(
+			'its TLS certificate is issued by a certificate authority that n8n does not trust ' +
+				'(UNABLE_TO_GET_ISSUER_CERT_LOCALLY): give n8n the CA with NODE_EXTRA_CA_CERTS',
+		);
+	});
+
+	test.each(WRONG_CERTIFICATE)(
+		'%s (the certificate itself): the server must change, no CA advice',
+		(code) => {
+			const said = describeUnreachable({ timedOut: false, canceled: false, code }, host);
+			expect(said.message).not.toContain('NODE_EXTRA_CA_CERTS');
+			expect(said.description).not.toContain('NODE_EXTRA_CA_CERTS');
+			expect(said.description).toContain(host);
+		},
+	);
+
+	test.each(
+		NODE_CERT_CODES.filter(
+			(code) => !UNTRUSTED.includes(code) && !WRONG_CERTIFICATE.includes(code),
+		),
+	)('%s (anything else about the certificate): rejected, both ways out', (code) => {
+		const said = describeUnreachable({ timedOut: false, canceled: false, code }, host);
+		expect(said.message).toBe(`its TLS certificate was rejected (${code})`);
+		expect(said.description).toContain('NODE_EXTRA_CA_CERTS');
+	});
+
+	test('a certificate code Node may add later is still a certificate problem', () => {
+		expect(
+			describeUnreachable({ timedOut: false, canceled: false, code: 'SOME_NEW_CERT_ERROR' }, host)
+				.message,
+		).toBe('its TLS certificate was rejected (SOME_NEW_CERT_ERROR)');
+	});
 
 	test('an unknown code or none: "the connection failed"', () => {
 		expect(describeUnreachable({ timedOut: false, canceled: false, code: 'EWHAT' }, host)).toEqual({

@@ -300,7 +300,7 @@ describe('logIn (with a fake httpRequest)', () => {
 				code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 				message: 'unable to get local issuer certificate',
 			}),
-			'its TLS certificate was rejected',
+			'its TLS certificate is issued by a certificate authority that n8n does not trust (UNABLE_TO_GET_ISSUER_CERT_LOCALLY): give n8n the CA with NODE_EXTRA_CA_CERTS',
 		],
 	])(
 		'no answer (%s): a configuration error, without the failed request',

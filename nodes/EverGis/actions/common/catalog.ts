@@ -1,6 +1,9 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-/** The target raster catalog: picked from the user's catalogs, or given by its system name. */
+/**
+ * The target raster catalog: picked from the user's catalogs and those shared with them (see
+ * methods/listSearch.ts), or given by its system name.
+ */
 export const catalogLocator: INodeProperties = {
 	displayName: 'Catalog',
 	name: 'catalog',

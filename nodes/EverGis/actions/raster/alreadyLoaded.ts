@@ -80,7 +80,6 @@ export const fileKeyField: INodeProperties = {
 	name: 'fileKey',
 	type: 'string',
 	default: '',
-	required: true,
 	placeholder: 'e.g. {{ $json.Key }}:{{ $json.ETag }}',
 	hint: 'What tells this file (and this version of it) apart, from the item: S3 Get Many gives Key and ETag; FTP List gives path, size and modifyTime',
 	description:

@@ -191,7 +191,7 @@ export const description: INodeProperties[] = [
 				typeOptions: { minValue: 0, maxValue: 30 },
 				default: 0,
 				description:
-					'Levels of detail of the Cloud Optimized GeoTIFF (maxZoomLevel). Not added: left to EverGIS.',
+					'Levels of detail of the Cloud Optimized GeoTIFF (maxZoomLevel), 1 to 30. 0 (the default) is not sent: EverGIS chooses.',
 			},
 			failedTasksOption,
 			pollIntervalOption,
