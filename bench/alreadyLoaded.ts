@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { StoreBenchInput, StoreBenchResult, StoreRun } from './alreadyLoadedStore';
+import type { ListingRun, StoreBenchInput, StoreBenchResult, StoreRun } from './alreadyLoadedStore';
 import type { ChildOutcome, ScenarioOptions } from './measure';
 import { spread } from './measure';
 import type { RunSummary, Scenario } from './protocol';
@@ -16,7 +16,9 @@ import { writeBigTiff } from './tiff';
 // extra RSS against the same upload without the option, alternate rounds. (6) The check against
 // n8n's real store holding 10,000 remembered files: time per item of a run whose files are all
 // remembered, and the extra time per new file (its claim), against loading the same items
-// without the option.
+// without the option. (12) A nightly listing of 10,000 files of which 10 are new: Keep New Files
+// before any download against n8n's store holding the other 9,990, and the whole night against
+// today's Content matching over the same folder.
 
 export interface LoadedBenchContext {
 	tmp: string;
@@ -37,6 +39,9 @@ const MiB = 2 ** 20;
 const STORE_ITEMS = 500;
 const REMEMBERED = 10_000;
 const STORE_LATENCY_MS = 50;
+/** A nightly listing (section 12): objects listed, of which this many are new. */
+const LISTED = 10_000;
+const LISTED_NEW = 10;
 
 const percent = (value: number) => `${(value * 100).toFixed(1)} %`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
@@ -192,12 +197,15 @@ async function storeCost(rows: Row[], notes: string[], ctx: LoadedBenchContext):
 	const dir = join(ctx.tmp, 'loaded-items');
 	mkdirSync(dir, { recursive: true });
 	const source = readFileSync(join(ctx.repo, 'test', 'fixtures', 'rasters', 'rgb-byte-tenth.tif'));
-	const files = Array.from({ length: STORE_ITEMS }, (_, i) => {
-		const path = join(dir, `scene-${String(i).padStart(4, '0')}.tif`);
-		// Each a different file: a line after the TIFF's last byte, which readers ignore.
-		writeFileSync(path, Buffer.concat([source, Buffer.from(`\nscene ${i}\n`)]));
-		return path;
-	});
+	const distinctFiles = (prefix: string, count: number) =>
+		Array.from({ length: count }, (_, i) => {
+			const path = join(dir, `${prefix}-${String(i).padStart(5, '0')}.tif`);
+			// Each a different file: a line after the TIFF's last byte, which readers ignore.
+			writeFileSync(path, Buffer.concat([source, Buffer.from(`\n${prefix} ${i}\n`)]));
+			return path;
+		});
+	const files = distinctFiles('scene', STORE_ITEMS);
+	const listed = distinctFiles('listed', LISTED);
 	const sandbox = await SandboxProcess.start(ctx.buildRoot, {
 		latencyMs: STORE_LATENCY_MS,
 		taskDurationMs: 2000,
@@ -213,6 +221,7 @@ async function storeCost(rows: Row[], notes: string[], ctx: LoadedBenchContext):
 			files,
 			remembered: REMEMBERED,
 			repeats: ctx.repeats,
+			listing: { files: listed, newFiles: LISTED_NEW },
 		};
 		ctx.log(
 			`  ${STORE_ITEMS} items, ${REMEMBERED} remembered, ${ctx.repeats} repetitions per match mode (Node ${install.node})`,
@@ -260,6 +269,7 @@ async function storeCost(rows: Row[], notes: string[], ctx: LoadedBenchContext):
 			verdict: 'info',
 		});
 	}
+	listingRows(rows, notes, result.listing);
 	const skipCalls = result.runs[0]?.skipCalls ?? {};
 	notes.push(
 		`Skip Files Already Loaded (section ${SECTION.alreadyLoadedStore}): each item one different 17 KB file; n8n's store is n8n 2.40.7's DeduplicationHelper on its own SQLite database (migrated by n8n), run with n8n's Node 24 (its sqlite3 driver is built for it), the engine from this repository in the same process. A run whose files are all remembered makes ${Object.entries(
@@ -270,6 +280,54 @@ async function storeCost(rows: Row[], notes: string[], ctx: LoadedBenchContext):
 				', ',
 			)} store call(s) for its ${STORE_ITEMS} items (${withSpread(spread(result.runs.map((run) => run.skipStoreMs)), ms)} in all) and no EverGIS request; a run of new files one claim per file (${withSpread(spread(result.runs.map((run) => run.newStoreMs / STORE_ITEMS)), ms)} of store time per file, one at a time through the node's queue, while uploads run beside it).`,
 		`n8n's store alone at ${REMEMBERED.toLocaleString('en')} entries (a row of ${(result.rowBytes / 1024).toFixed(0)} KiB that every call reads and writes whole): a look-up of ${STORE_ITEMS} keys ${withSpread(spread(result.direct.lookupMs), ms)}, a claim of one key ${withSpread(spread(result.direct.claimMs), ms)}, its release ${withSpread(spread(result.direct.releaseMs), ms)} (5 each). On PostgreSQL each call adds the round trips; the research before this feature measured a 10,000-key call at 169–175 ms and a one-key call at 55 ms there.`,
+	);
+}
+
+/** Section 12: the nightly listing against Content over the same folder. */
+function listingRows(rows: Row[], notes: string[], runs: ListingRun[]): void {
+	const section = `${SECTION.listing}. A nightly listing of ${LISTED.toLocaleString('en')} files, ${LISTED_NEW} of them new, against n8n's store (n8n 2.40.7's own, SQLite) holding the other ${(LISTED - LISTED_NEW).toLocaleString('en')}; sandbox latency ${STORE_LATENCY_MS} ms, wait off`;
+	const reads = spread(runs.map((run) => run.listingReads));
+	rows.push({
+		section,
+		figure:
+			'Files the night downloads (reads into n8n): Keep New Files, then the download of what it let through',
+		measured: withSpread(reads, (value) => value.toFixed(0)),
+		baseline: `Content over the same folder reads every file: ${runs[0]?.contentReads ?? 'n/a'}`,
+		ratio: withSpread(spread(runs.map((run) => run.listingReads / run.contentReads)), percent),
+		goal: `exactly ${LISTED_NEW}`,
+		verdict: runs.every((run) => run.listingReads === LISTED_NEW && run.passed === LISTED_NEW)
+			? 'PASS'
+			: 'MISS',
+	});
+	rows.push({
+		section,
+		figure:
+			'Keep New Files: time per listed item (its execute(): the look-up of every key in one store call, the items out)',
+		measured: withSpread(spread(runs.map((run) => run.filterMs / LISTED)), ms),
+		baseline: `its store calls: ${withSpread(spread(runs.map((run) => run.filterStoreMs)), ms)} in all`,
+		ratio: '',
+		goal: 'reference',
+		verdict: 'info',
+	});
+	rows.push({
+		section,
+		figure:
+			'The whole night: Keep New Files, then reading and loading the new files by Key (two executions)',
+		measured: withSpread(spread(runs.map((run) => run.listingNightMs)), sec),
+		baseline: `Content over the same folder (one execution that reads every file into n8n and hashes it): ${withSpread(spread(runs.map((run) => run.contentNightMs)), sec)}`,
+		ratio: withSpread(spread(runs.map((run) => run.listingNightMs / run.contentNightMs)), times),
+		goal: '< 1×',
+		verdict: runs.every((run) => run.listingNightMs < run.contentNightMs) ? 'PASS' : 'MISS',
+	});
+	const calls = runs[0]?.filterCalls ?? {};
+	notes.push(
+		`Nightly listing (section ${SECTION.listing}): ${LISTED.toLocaleString('en')} different 17 KB files on the bench machine's disk stand for the objects of a bucket; the listing is their JSON ({Key, ETag}, as S3 Get Many gives), and "downloading" a file is reading it into n8n's binary store (filesystem mode), which is all the folder night does with each file too. The ${(LISTED - LISTED_NEW).toLocaleString('en')} older files were loaded on earlier nights: their keys are put into each night's workflow memory first (by Key for the listed night, by SHA-256 for the Content night). Keep New Files made ${Object.entries(
+			calls,
+		)
+			.map(([kind, n]) => `${n} ${kind}`)
+			.join(
+				', ',
+			)} store call(s) and asked EverGIS only for the catalog; it let through ${withSpread(spread(runs.map((run) => run.passed)), (v) => v.toFixed(0))} items, and the load after it created ${withSpread(spread(runs.map((run) => run.loaded.listing)), (v) => v.toFixed(0))} tasks (the Content night ${withSpread(spread(runs.map((run) => run.loaded.content)), (v) => v.toFixed(0))}). Here the files are small and local, so the Content night's cost is reading and hashing 170 MB; with rasters of hundreds of MB in a bucket, it is downloading every one of them.`,
 	);
 }
 

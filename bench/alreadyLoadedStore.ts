@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -16,6 +16,8 @@ import type {
 } from 'n8n-workflow';
 
 import { EverGisTiling } from '../nodes/EverGis/EverGisTiling.node';
+import { keyFromContent, keyFromFileKey } from '../nodes/EverGis/actions/raster/alreadyLoaded';
+import { normalizeHost } from '../nodes/EverGis/transport/host';
 import { NODE, TestEngine } from '../test/helpers/engine';
 import { CREDENTIALS, tilingWorkflow, uploadParameters } from '../test/helpers/workflows';
 import { USER } from './sandboxProcess';
@@ -37,6 +39,25 @@ export interface StoreBenchInput {
 	/** How many files the node remembers when a run looks (the items' included). */
 	remembered: number;
 	repeats: number;
+	/** A nightly listing: `files` (one per listed object), of which the last `newFiles` are new. */
+	listing: { files: string[]; newFiles: number };
+}
+
+/** A listing filtered before any download (Keep New Files) against Content over the same folder. */
+export interface ListingRun {
+	/** Keep New Files over the listing: the node's execute(), ms; and how many it let through. */
+	filterMs: number;
+	passed: number;
+	filterStoreMs: number;
+	filterCalls: Record<string, number>;
+	/** The whole listing night: the filter run, then the run that downloads (reads) and loads the new files. */
+	listingNightMs: number;
+	/** Today's way: one run reading every file into n8n and loading by Content; whole run, ms. */
+	contentNightMs: number;
+	/** Files each night read into n8n (downloaded): the listing's new ones, or every file. */
+	listingReads: number;
+	contentReads: number;
+	loaded: { listing: number; content: number };
 }
 
 export interface StoreRun {
@@ -58,6 +79,7 @@ export interface StoreRun {
 
 export interface StoreBenchResult {
 	runs: StoreRun[];
+	listing: ListingRun[];
 	/** Direct calls against `remembered` entries, ms: a look-up of all item keys, a claim of one key and its release. */
 	direct: { lookupMs: number[]; claimMs: number[]; releaseMs: number[] };
 	rowBytes: number;
@@ -65,6 +87,10 @@ export interface StoreBenchResult {
 
 const NODE_ID = 'node-2';
 const WORKFLOW_ID = 'wf-test';
+/** The listing night and the Content night each keep their memory in a workflow of their own. */
+const LISTING_WORKFLOW = 'wf-listing';
+const CONTENT_WORKFLOW = 'wf-content';
+const CATALOG = 'demo.landsat_images';
 
 /** Times every call it passes on to n8n's store. */
 class TimedStore implements IDataDeduplicator {
@@ -156,24 +182,28 @@ async function main(input: StoreBenchInput): Promise<StoreBenchResult> {
 	const connection = Container.get(db.DbConnection);
 	await connection.init();
 	await connection.migrate();
-	await Container.get(db.WorkflowRepository).insert({
-		id: WORKFLOW_ID,
-		name: 'bench',
-		active: false,
-		nodes: [],
-		connections: {},
-		versionId: '00000000-0000-0000-0000-000000000000',
-		settings: {},
-		staticData: null,
-		triggerCount: 0,
-		isArchived: false,
-	});
+	for (const id of [WORKFLOW_ID, LISTING_WORKFLOW, CONTENT_WORKFLOW]) {
+		await Container.get(db.WorkflowRepository).insert({
+			id,
+			name: `bench ${id}`,
+			active: false,
+			nodes: [],
+			connections: {},
+			versionId: '00000000-0000-0000-0000-000000000000',
+			settings: {},
+			staticData: null,
+			triggerCount: 0,
+			isArchived: false,
+		});
+	}
 	const helper = new DeduplicationHelper() as IDataDeduplicator;
 	const store = new TimedStore(helper);
+	// The memory is the workflow's (scope 'workflow'), as Upload to Catalog keeps it.
 	const context: ICheckProcessedContextData = {
 		workflow: { id: WORKFLOW_ID, active: false },
 		node: { id: NODE_ID } as ICheckProcessedContextData['node'],
 	};
+	const scope = 'workflow' as const;
 	const entries = { mode: 'entries' } as const;
 
 	const engine = await TestEngine.create({ deduplicator: store });
@@ -201,11 +231,11 @@ async function main(input: StoreBenchInput): Promise<StoreBenchResult> {
 	};
 	// Earlier nights: the other remembered files, as random keys.
 	const seed = async () => {
-		await helper.clearAllProcessedItems('node', context, entries);
+		await helper.clearAllProcessedItems(scope, context, entries);
 		const others = Array.from({ length: input.remembered - items.length }, () =>
 			randomBytes(32).toString('hex'),
 		);
-		await helper.checkProcessedAndRecord(others, 'node', context, entries);
+		await helper.checkProcessedAndRecord(others, scope, context, entries);
 	};
 
 	const runs: StoreRun[] = [];
@@ -238,7 +268,7 @@ async function main(input: StoreBenchInput): Promise<StoreBenchResult> {
 	// n8n's store alone, with `remembered` entries: what one call costs.
 	const keys = Array.from({ length: items.length }, () => randomBytes(32).toString('hex'));
 	await seed();
-	await helper.checkProcessedAndRecord(keys, 'node', context, entries);
+	await helper.checkProcessedAndRecord(keys, scope, context, entries);
 	const direct: StoreBenchResult['direct'] = { lookupMs: [], claimMs: [], releaseMs: [] };
 	const timed = async (list: number[], call: () => Promise<unknown>) => {
 		const started = performance.now();
@@ -247,18 +277,131 @@ async function main(input: StoreBenchInput): Promise<StoreBenchResult> {
 	};
 	for (let i = 0; i < 5; i++) {
 		await timed(direct.lookupMs, () =>
-			helper.checkProcessedAndRecord(keys, 'node', context, entries),
+			helper.checkProcessedAndRecord(keys, scope, context, entries),
 		);
 		const key = randomBytes(32).toString('hex');
 		await timed(direct.claimMs, () =>
-			helper.checkProcessedAndRecord([key], 'node', context, { ...entries, maxEntries: 100_000 }),
+			helper.checkProcessedAndRecord([key], scope, context, { ...entries, maxEntries: 100_000 }),
 		);
-		await timed(direct.releaseMs, () => helper.removeProcessed([key], 'node', context, entries));
+		await timed(direct.releaseMs, () => helper.removeProcessed([key], scope, context, entries));
 	}
 	const row = await Container.get(db.ProcessedDataRepository).findOne({
-		where: { workflowId: WORKFLOW_ID, context: `n:${NODE_ID}` },
+		where: { workflowId: WORKFLOW_ID, context: '' },
 	});
-	return { runs, direct, rowBytes: JSON.stringify(row?.value ?? {}).length };
+	const listing: ListingRun[] = [];
+	for (let rep = 0; rep < input.repeats; rep++) {
+		listing.push(await listingNight(engine, helper, store, timing, input));
+	}
+	return { runs, listing, direct, rowBytes: JSON.stringify(row?.value ?? {}).length };
+}
+
+/**
+ * One night over a folder of `listing.files` of which the last `newFiles` are new, the other files
+ * loaded on earlier nights (their keys put into each workflow's memory first, in one call):
+ * - listed: Keep New Files over the listing (JSON items {Key, ETag}, as S3 Get Many gives), then a run
+ *   that reads ("downloads") only the files it let through and loads them by Key;
+ * - Content (today's way for a folder): one run that reads every file into n8n's binary store and
+ *   loads by Content, which hashes each one.
+ * Wait off: the nights are timed to their tasks' creation.
+ */
+async function listingNight(
+	engine: TestEngine,
+	helper: IDataDeduplicator,
+	store: TimedStore,
+	timing: { ms: number },
+	input: StoreBenchInput,
+): Promise<ListingRun> {
+	const host = normalizeHost(input.url);
+	const { files, newFiles } = input.listing;
+	const objects = files.map((path, index) => ({
+		path,
+		Key: `incoming/scene-${String(index).padStart(5, '0')}.tif`,
+		ETag: `"${createHash('md5').update(path).digest('hex')}"`,
+	}));
+	const old = objects.slice(0, files.length - newFiles);
+	const seed = async (workflowId: string, keys: string[]) => {
+		const context = { workflow: { id: workflowId, active: false } };
+		await helper.clearAllProcessedItems('workflow', context, { mode: 'entries' });
+		await helper.checkProcessedAndRecord(keys, 'workflow', context, { mode: 'entries' });
+	};
+	await seed(
+		LISTING_WORKFLOW,
+		old.map((object) => keyFromFileKey(host, CATALOG, `${object.Key}:${object.ETag}`)),
+	);
+	await seed(
+		CONTENT_WORKFLOW,
+		old.map((object) =>
+			keyFromContent(
+				host,
+				CATALOG,
+				createHash('sha256').update(readFileSync(object.path)).digest('hex'),
+			),
+		),
+	);
+	const FILE_KEY = '={{ $json.Key }}:{{ $json.ETag }}';
+
+	// The listed night: the filter, then the download and load of what it let through.
+	const listingStarted = performance.now();
+	store.reset();
+	const filter = await engine.run({
+		...tilingWorkflow(
+			{
+				resource: 'raster',
+				operation: 'keepNewFiles',
+				catalog: { __rl: true, mode: 'name', value: CATALOG },
+				fileKey: FILE_KEY,
+			},
+			objects.map(({ Key, ETag }) => ({ json: { Key, ETag } })),
+		),
+		id: LISTING_WORKFLOW,
+	});
+	if (filter.error) throw filter.error;
+	const filterMs = timing.ms;
+	const filterStoreMs = store.ms;
+	const filterCalls = { ...store.calls };
+	const passed = filter.output('EverGIS', 0).map((item) => item.json.Key as string);
+	const toLoad = objects.filter((object) => passed.includes(object.Key));
+	const listed = await engine.run({
+		...tilingWorkflow(
+			uploadParameters(CATALOG, {
+				skipAlreadyLoaded: true,
+				matchFilesBy: 'key',
+				fileKey: FILE_KEY,
+				waitForCompletion: false,
+			}),
+			toLoad.map(({ Key, ETag, path }) => ({ json: { Key, ETag }, files: { data: path } })),
+		),
+		id: LISTING_WORKFLOW,
+	});
+	if (listed.error) throw listed.error;
+	const listingNightMs = performance.now() - listingStarted;
+
+	// Today's way over the same folder.
+	const content = await engine.run({
+		...tilingWorkflow(
+			uploadParameters(CATALOG, {
+				skipAlreadyLoaded: true,
+				matchFilesBy: 'content',
+				waitForCompletion: false,
+			}),
+			objects.map(({ path }) => ({ files: { data: path } })),
+		),
+		id: CONTENT_WORKFLOW,
+	});
+	if (content.error) throw content.error;
+	const scheduled = (run: Awaited<ReturnType<TestEngine['run']>>) =>
+		run.output('EverGIS').filter((item) => item.json.status === 'Scheduled').length;
+	return {
+		filterMs,
+		passed: passed.length,
+		filterStoreMs,
+		filterCalls,
+		listingNightMs,
+		contentNightMs: content.durationMs,
+		listingReads: toLoad.length,
+		contentReads: objects.length,
+		loaded: { listing: scheduled(listed), content: scheduled(content) },
+	};
 }
 
 main(JSON.parse(process.argv[2] ?? '{}') as StoreBenchInput).then(

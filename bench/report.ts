@@ -25,10 +25,11 @@ export const SECTION = {
 	realN8nUpload: 5,
 	alreadyLoadedContent: 6,
 	alreadyLoadedStore: 7,
-	sharedServer: 8,
-	polling: 9,
-	failFast: 10,
-	sharedServerInN8n: 11,
+	listing: 8,
+	sharedServer: 9,
+	polling: 10,
+	failFast: 11,
+	sharedServerInN8n: 12,
 } as const;
 
 export const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;

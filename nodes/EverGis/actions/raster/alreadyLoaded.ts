@@ -104,6 +104,11 @@ export function keyFromFileKey(
 	]);
 }
 
+/** The key of a file by its content (Match Files By → Content). */
+export function keyFromContent(host: string, serviceName: string, sha256: string): string {
+	return JSON.stringify(['evergis', KEY_VERSION, host, serviceName, 'sha256', sha256]);
+}
+
 /** The File Key of an item, checked: an empty one is an error that says what to give. */
 export function fileKeyOf(context: IExecuteFunctions, itemIndex: number): string {
 	const value = context.getNodeParameter('fileKey', itemIndex, '');
@@ -437,11 +442,7 @@ async function identify(
 		};
 	}
 	const sha256 = await sha256Of(run, file);
-	return {
-		...base,
-		sha256,
-		key: JSON.stringify(['evergis', KEY_VERSION, host, serviceName, 'sha256', sha256]),
-	};
+	return { ...base, sha256, key: keyFromContent(host, serviceName, sha256) };
 }
 
 /**
