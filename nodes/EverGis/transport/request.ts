@@ -203,7 +203,7 @@ async function send<T>(
 				? undefined
 				: async () => await keepTokenFresh(run, session, request.maxAttempts),
 			// An upload's time says how big the file is; a small request's, how loaded the server is.
-			timeTellsLoad: !multipart,
+			learnsFromLatency: !multipart,
 			facts: factsOf,
 			maxAttempts: request.maxAttempts,
 			onRetry: (attempt, delayMs, facts) =>

@@ -123,7 +123,7 @@ export interface RetryHooks {
 	/** The attempts may wait for the limit's other requests (see RequestLimit.enter). */
 	background?: boolean;
 	/** Whether an attempt's time says how loaded the server is (a small request's does, an upload's not). */
-	timeTellsLoad?: boolean;
+	learnsFromLatency?: boolean;
 	/** Runs in each attempt's slot before it is sent (the token check); a failure ends the request as it is. */
 	checkToken?: () => Promise<void>;
 	/** Fewer attempts than the policy allows (1 = no retries). */
@@ -167,7 +167,7 @@ export async function withRetries<T>(
 			stage = 'sent';
 			const sentAt = Date.now();
 			const value = await attempt(attemptNumber);
-			slot?.leave('ok', hooks.timeTellsLoad ? Date.now() - sentAt : undefined);
+			slot?.leave('ok', hooks.learnsFromLatency ? Date.now() - sentAt : undefined);
 			return { ok: true, value, attempts: attemptNumber };
 		} catch (error) {
 			failure = error;
