@@ -3,12 +3,12 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
-import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
+import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { startSandbox } from '../../sandbox';
 import type { Sandbox } from '../../sandbox';
 import type { RunResult, WorkflowSpec } from '../helpers/engine';
-import { deduplicator, TestEngine } from '../helpers/engine';
+import { deduplicator, ProductionRuns, TestEngine, waitUntil } from '../helpers/engine';
 import { MemoryDeduplicator } from '../helpers/memoryDeduplicator';
 import type { FileItemSpec } from '../helpers/testNodes';
 import { fixture, tilingWorkflow, uploadParameters } from '../helpers/workflows';
@@ -124,30 +124,8 @@ const taskOf = (name: string) =>
 	tasked().find((task) => (task.body.files as string[]).some((file) => sourceName(file) === name));
 const sourceName = (fileId: string) => fileId.replace(/_[0-9a-f]{12}(\.\w+)$/, '$1');
 
-/**
- * Production runs, as the workflow's Schedule Trigger starts them: n8n keeps the static data a run
- * changed (see TestEngine.run), and the next run starts with it.
- */
-class Nightly {
-	staticData: IDataObject = {};
-
-	async run(spec: WorkflowSpec): Promise<RunResult> {
-		const result = await engine.run(spec, { mode: 'trigger', staticData: this.staticData });
-		if (result.staticData) this.staticData = result.staticData;
-		return result;
-	}
-}
-
 const allEnded = () =>
 	sandbox.tasks().every((task) => ['Completed', 'Failed', 'Canceled'].includes(task.status));
-
-async function waitFor(condition: () => boolean, ms = 10_000) {
-	const deadline = Date.now() + ms;
-	while (!condition()) {
-		if (Date.now() > deadline) throw new Error('waited in vain');
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}
 
 describe('Skip Files Already Loaded', () => {
 	test('a file whose task Completed is skipped on the next run: an output item says so, paired with its input item, and EverGIS is asked only for the catalog', async () => {
@@ -297,7 +275,7 @@ describe('Skip Files Already Loaded', () => {
 		const first = rasterFile('first.tif', 'rgb-byte-tenth.tif');
 		const second = rasterFile('second.tif', 'cogeo.tif');
 		sandbox.failNext('createTask', '400', 1, 1);
-		const nightly = new Nightly();
+		const nightly = new ProductionRuns(engine);
 		const run1 = await nightly.run(
 			loadFiles([{ files: { first, second } }], { inputSource: 'allBinary' }),
 		);
@@ -307,7 +285,7 @@ describe('Skip Files Already Loaded', () => {
 		expect(tasked()).toHaveLength(1);
 		expect(loaded(first, second)).toEqual(['first.tif']);
 
-		await waitFor(() => taskOf('first.tif')?.status === 'Completed');
+		await waitUntil(() => taskOf('first.tif')?.status === 'Completed');
 		mark();
 		const run2 = await nightly.run(
 			loadFiles([{ files: { first, second } }], { inputSource: 'allBinary' }),
@@ -354,14 +332,14 @@ describe('Skip Files Already Loaded', () => {
 		const broken = rasterFile('corrupt.tif', 'corrupt.tif');
 		const other = rasterFile('other.tif', 'float32.tif');
 		const noWait = { waitForCompletion: false };
-		const nightly = new Nightly();
+		const nightly = new ProductionRuns(engine);
 		const first = await nightly.run(loadFiles([broken, other], noWait));
 		expect(summary(first)).toEqual([
 			['Scheduled', 'corrupt.tif'],
 			['Scheduled', 'other.tif'],
 		]);
 		expect(loaded(broken, other)).toEqual(['corrupt.tif', 'other.tif']);
-		await waitFor(allEnded);
+		await waitUntil(allEnded);
 		expect(taskOf('corrupt.tif')?.status).toBe('Failed');
 
 		mark();
@@ -393,7 +371,7 @@ describe('Skip Files Already Loaded', () => {
 		const good = rasterFile('slow-good.tif', 'rgb-byte-tenth.tif');
 		const broken = rasterFile('slow-corrupt.tif', 'corrupt.tif');
 		sandbox.setOptions({ taskDurationMs: 4_000 });
-		const nightly = new Nightly();
+		const nightly = new ProductionRuns(engine);
 		const run1 = await nightly.run(loadFiles([good, broken], { options: { timeout: 1 } }));
 		expect(summary(run1).map(([kind]) => kind)).toEqual(['error', 'error']);
 		expect(out(run1)[0].json.error).toMatch(/did not finish within 1 s/);
@@ -411,7 +389,7 @@ describe('Skip Files Already Loaded', () => {
 		]);
 
 		sandbox.setOptions({ taskDurationMs: 200 });
-		await waitFor(allEnded);
+		await waitUntil(allEnded);
 		mark();
 		const run3 = await nightly.run(loadFiles([good, broken]));
 		expect(uploaded()).toEqual(['slow-corrupt.tif']);
@@ -426,14 +404,14 @@ describe('Skip Files Already Loaded', () => {
 			rasterFile(`${name}.tif`, ['rgb-byte-tenth.tif', 'cogeo.tif', 'float32.tif'][i]),
 		);
 		const broken = rasterFile('corrupt.tif', 'corrupt.tif');
-		const nightly = new Nightly();
+		const nightly = new ProductionRuns(engine);
 		const failing = await nightly.run(loadFiles([...files, broken], {}, { continueOnFail: false }));
 		expect(failing.error?.message).toMatch(/ended Failed/);
 		const created = ['p.tif', 'q.tif', 'r.tif'].filter((name) => taskOf(name) !== undefined);
 		expect(loaded(...files, broken)).toEqual(created);
 		expect(claimed(...files, broken)).toEqual([]);
 
-		await waitFor(allEnded);
+		await waitUntil(allEnded);
 		mark();
 		const next = await nightly.run(loadFiles(files));
 		expect(next.error).toBeUndefined();
@@ -450,12 +428,12 @@ describe('Skip Files Already Loaded', () => {
 		const cancel = new AbortController();
 		const running = engine.run(loadFiles(files), { signal: cancel.signal, mode: 'trigger' });
 		// Cancel once both tasks exist (the node is waiting for them).
-		await waitFor(() => tasked().length >= 2);
+		await waitUntil(() => tasked().length >= 2);
 		cancel.abort();
 		const result = await running;
 		expect(result.run.status).toBe('canceled');
 		expect(result.staticData).toBeUndefined();
-		await waitFor(() => claimed(...files).length === 0);
+		await waitUntil(() => claimed(...files).length === 0);
 		expect(loaded(...files)).toEqual(['a.tif', 'b.tif']);
 		mark();
 		expect(summary(await engine.run(loadFiles(files)))).toEqual([

@@ -7,7 +7,7 @@ import type { IDataObject, INodeParameters } from 'n8n-workflow';
 import { startSandbox } from '../../sandbox';
 import type { Sandbox } from '../../sandbox';
 import type { RunResult, WorkflowSpec } from '../helpers/engine';
-import { deduplicator, TestEngine } from '../helpers/engine';
+import { deduplicator, ProductionRuns, TestEngine, waitUntil } from '../helpers/engine';
 import { fixture, tilingWorkflow, uploadParameters } from '../helpers/workflows';
 
 // Raster → Keep New Files (a listing filtered before any download) and Upload to Catalog with
@@ -85,17 +85,6 @@ function loadWorkflow(objects: Listed[], more: INodeParameters = {}): WorkflowSp
 const keysOf = (result: RunResult, output: number) =>
 	result.output('EverGIS', output).map((item) => item.json.Key as string | undefined);
 
-/** Production runs (as a Schedule Trigger starts them), keeping the workflow's static data. */
-class Nightly {
-	staticData: IDataObject = {};
-
-	async run(spec: WorkflowSpec): Promise<RunResult> {
-		const result = await engine.run(spec, { mode: 'trigger', staticData: this.staticData });
-		if (result.staticData) this.staticData = result.staticData;
-		return result;
-	}
-}
-
 const A: Listed = { Key: 'incoming/a.tif', ETag: '"a1"', raster: 'rgb-byte-tenth.tif' };
 const B: Listed = { Key: 'incoming/b.tif', ETag: '"b1"', raster: 'cogeo.tif' };
 const BROKEN: Listed = { Key: 'incoming/corrupt.tif', ETag: '"c1"', raster: 'corrupt.tif' };
@@ -141,7 +130,7 @@ describe('Raster → Keep New Files, and Upload to Catalog by Key', () => {
 		sandbox.failNext('upload', 'hang', 1);
 		const cancel = new AbortController();
 		const loading = engine.run(loadWorkflow([A]), { signal: cancel.signal });
-		await waitFor(() => deduplicator.calls.check >= 1 && sandbox.stats().faults.upload >= 1);
+		await waitUntil(() => deduplicator.calls.check >= 1 && sandbox.stats().faults.upload >= 1);
 		const filtered = await engine.run(filterWorkflow([A, B]));
 		cancel.abort();
 		await loading;
@@ -154,14 +143,14 @@ describe('Raster → Keep New Files, and Upload to Catalog by Key', () => {
 
 	test('a task whose end the loading run did not see is asked by the filter: still running → loading; Failed → new; Completed → loaded', async () => {
 		sandbox.setOptions({ taskDurationMs: 8_000 });
-		const nightly = new Nightly();
+		const nightly = new ProductionRuns(engine);
 		await nightly.run(loadWorkflow([A, BROKEN], { options: { pollInterval: 0.1, timeout: 1 } }));
 		let filtered = await nightly.run(filterWorkflow([A, BROKEN]));
 		expect(keysOf(filtered, 0)).toEqual([]);
 		expect(
 			filtered.output('EverGIS', 1).map((item) => (item.json.evergis as IDataObject).reason),
 		).toEqual(['beingLoaded', 'beingLoaded']);
-		await waitFor(() =>
+		await waitUntil(() =>
 			sandbox.tasks().every((task) => ['Completed', 'Failed'].includes(task.status)),
 		);
 		filtered = await nightly.run(filterWorkflow([A, BROKEN]));
@@ -183,11 +172,3 @@ describe('Raster → Keep New Files, and Upload to Catalog by Key', () => {
 		expect(unknown.error?.message).toBe("EverGIS has no catalog 'demo.no_such' [item 0]");
 	});
 });
-
-async function waitFor(condition: () => boolean, ms = 10_000) {
-	const deadline = Date.now() + ms;
-	while (!condition()) {
-		if (Date.now() > deadline) throw new Error('waited in vain');
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}

@@ -151,6 +151,44 @@ export const NODE = {
 	fileItems: 'test.fileItems',
 };
 
+/** What n8n's hooks and contexts are given of a workflow (as n8n builds it from the database row). */
+function workflowDataOf(workflow: Workflow, active: boolean): IWorkflowBase {
+	return {
+		id: workflow.id,
+		name: workflow.name,
+		nodes: Object.values(workflow.nodes),
+		connections: workflow.connectionsBySourceNode,
+		active,
+		settings: {},
+	} as unknown as IWorkflowBase;
+}
+
+/**
+ * Production runs of one workflow, as its Schedule Trigger starts them: each run starts with the
+ * static data n8n saved after the run before (see TestEngine.run: only after a production run that
+ * changed it).
+ */
+export class ProductionRuns {
+	staticData: IDataObject = {};
+
+	constructor(private readonly engine: TestEngine) {}
+
+	async run(spec: WorkflowSpec): Promise<RunResult> {
+		const result = await this.engine.run(spec, { mode: 'trigger', staticData: this.staticData });
+		if (result.staticData) this.staticData = result.staticData;
+		return result;
+	}
+}
+
+/** Waits until `condition` holds, looking every 20 ms; fails after `ms`. */
+export async function waitUntil(condition: () => boolean, ms = 10_000): Promise<void> {
+	const deadline = Date.now() + ms;
+	while (!condition()) {
+		if (Date.now() > deadline) throw new Error(`waited ${ms} ms in vain`);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
+
 export class TestEngine {
 	readonly nodeTypes = new NodeTypes();
 	readonly credentials: TestCredentialsHelper;
@@ -251,14 +289,7 @@ export class TestEngine {
 				: undefined,
 		);
 		const executionId = `exec-${++this.executions}`;
-		const workflowData = {
-			id: workflow.id,
-			name: workflow.name,
-			nodes: Object.values(workflow.nodes),
-			connections: workflow.connectionsBySourceNode,
-			active: false,
-			settings: {},
-		} as unknown as IWorkflowBase;
+		const workflowData = workflowDataOf(workflow, false);
 		const additionalData = this.additionalData(executionId, workflowData, mode);
 		const execute = new this.core.WorkflowExecute(additionalData, mode);
 		const started = performance.now();
@@ -298,14 +329,7 @@ export class TestEngine {
 		const workflow = this.workflow(spec);
 		const node = workflow.getNode(nodeName);
 		if (!node) throw new Error(`No node ${nodeName}`);
-		const workflowData = {
-			id: workflow.id,
-			name: workflow.name,
-			nodes: Object.values(workflow.nodes),
-			connections: workflow.connectionsBySourceNode,
-			active: false,
-			settings: {},
-		} as unknown as IWorkflowBase;
+		const workflowData = workflowDataOf(workflow, false);
 		const additionalData = this.additionalData(
 			`options-${++this.executions}`,
 			workflowData,
@@ -508,14 +532,7 @@ export class TestEngine {
 	) {
 		const node = workflow.getNode(nodeName);
 		if (!node) throw new Error(`No node ${nodeName}`);
-		const workflowData = {
-			id: workflow.id,
-			name: workflow.name,
-			nodes: Object.values(workflow.nodes),
-			connections: workflow.connectionsBySourceNode,
-			active: true,
-			settings: {},
-		} as unknown as IWorkflowBase;
+		const workflowData = workflowDataOf(workflow, true);
 		const additionalData = this.additionalData(`poll-${++this.executions}`, workflowData, mode);
 		const functions = new this.core.PollContext(
 			workflow,
