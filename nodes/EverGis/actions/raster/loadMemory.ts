@@ -140,18 +140,18 @@ export class LoadMemory {
 			const unwanted: string[] = [];
 			for (const key of keys) {
 				const claim = claimOf(key);
-				const hasTask = there.has(key) || fromNodeMemory.has(key);
-				const heldHere = claimsHeldHere.has(claim);
-				if (!hasTask && !fromNodeMemory.has(key)) unwanted.push(key);
-				if (hasTask) found.set(key, { state: 'loaded' });
-				else if (there.has(claim) && heldHere) {
-					found.set(key, { state: 'beingLoaded', why: 'another execution is loading it now' });
-				} else {
-					// New; or claimed by a run that is gone (no run of this process holds the claim).
-					found.set(key, { state: 'new' });
-					if (options.claim) claimsHeldHere.add(claim);
+				let state: FileState;
+				if (there.has(key) || fromNodeMemory.has(key)) state = { state: 'loaded' };
+				else if (there.has(claim) && claimsHeldHere.has(claim)) {
+					state = { state: 'beingLoaded', why: 'another execution is loading it now' };
 				}
-				const claimsIt = options.claim && found.get(key)?.state === 'new';
+				// New; or claimed by a run that is gone (no run of this process holds the claim).
+				else state = { state: 'new' };
+				found.set(key, state);
+				const claimsIt = options.claim && state.state === 'new';
+				if (claimsIt) claimsHeldHere.add(claim);
+				// What the check recorded and is not wanted: a key (no task yet), a claim not taken.
+				if (!there.has(key) && !fromNodeMemory.has(key)) unwanted.push(key);
 				if (!there.has(claim) && !claimsIt) unwanted.push(claim);
 			}
 			if (unwanted.length > 0) await this.helpers.removeProcessed(unwanted, SCOPE, ENTRIES);
