@@ -79,6 +79,10 @@ export interface OutagePlan {
 	sandbox: Sandbox;
 	/** The sandbox's request log. */
 	log: RequestLog;
+	/**
+	 * The n8n process, started after the first outage began: every warning it logged counts (it may
+	 * have activated the trigger, and logged its first poll, before the driver was called).
+	 */
 	n8n: N8nProcess;
 	/** When the first outage started (startLoginOutage(), before n8n activated the trigger). */
 	firstFrom: number;
@@ -96,7 +100,6 @@ export interface OutagePlan {
 export async function driveOutages(plan: OutagePlan): Promise<OutageTimeline> {
 	const { sandbox, log, n8n } = plan;
 	const timeoutMs = plan.timeoutMs ?? 180_000;
-	const warningsBefore = unreadWarnings(n8n).length;
 
 	// Poll 1, at activation: its login got the 502 page and it said so in n8n's log.
 	await log.waitFor(
@@ -104,15 +107,9 @@ export async function driveOutages(plan: OutagePlan): Promise<OutageTimeline> {
 		timeoutMs,
 		'a login answered with the HTML 502 page (the activation poll)',
 	);
-	await waitForLines(n8n, warningsBefore + 1, timeoutMs);
+	await waitForLines(n8n, 1, timeoutMs);
 	for (const [id, status] of plan.endDuringFirst) sandbox.finishTask(id, status);
 	const firstTo = endLoginOutage(sandbox);
-	const first: Outage = {
-		from: plan.firstFrom,
-		to: firstTo,
-		logins: failedLogins(log, plan.firstFrom, firstTo),
-		warnings: unreadWarnings(n8n).slice(warningsBefore),
-	};
 
 	// Poll 2: every task of the second outage answered (running).
 	await log.waitFor(
@@ -124,6 +121,14 @@ export async function driveOutages(plan: OutagePlan): Promise<OutageTimeline> {
 		'the first poll after the first outage',
 	);
 	const healthyPollAt = Date.now();
+	// Counted now, not when the outage ended: a poll whose login failed just before may not have
+	// logged yet then (the poll between the outages read every task: it logs nothing).
+	const first: Outage = {
+		from: plan.firstFrom,
+		to: firstTo,
+		logins: failedLogins(log, plan.firstFrom, firstTo),
+		warnings: unreadWarnings(n8n),
+	};
 	await plan.betweenOutages?.();
 
 	const secondFrom = startLoginOutage(sandbox);
@@ -137,6 +142,8 @@ export async function driveOutages(plan: OutagePlan): Promise<OutageTimeline> {
 	);
 	await waitForLines(n8n, warningsThen + 1, timeoutMs);
 	const secondTo = endLoginOutage(sandbox);
+	// Time for a poll whose login failed just before the end to log its warning.
+	await sleep(1_000);
 	return {
 		first,
 		healthyPollAt,
