@@ -16,8 +16,9 @@
  *
  * With --rows, the workflow's rows of one of n8n 2.40's tables about its triggers instead, as stored
  * (JSON columns parsed): workflow_publication_trigger_status (each trigger's activation: 'activated'
- * or 'failed' with its errorMessage) or poller_state (a poll trigger's durable cursor). A release
- * without the table gives [].
+ * or 'failed' with its errorMessage), poller_state (a poll trigger's durable cursor) or
+ * scheduled_task (the durable scheduler's tasks, one per poll it ran). A release without the table
+ * gives [].
  */
 'use strict';
 
@@ -25,8 +26,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { createRequire } = require('node:module');
 
-/** The tables --rows may read (each has a workflowId column). */
-const ROW_TABLES = ['workflow_publication_trigger_status', 'poller_state'];
+/**
+ * The tables --rows may read: each has a workflowId column, but scheduled_task, whose JSON payload
+ * names the workflow ({"workflowId": …, "nodeId": …}).
+ */
+const ROW_TABLES = ['workflow_publication_trigger_status', 'poller_state', 'scheduled_task'];
 
 /** JSON columns come back as text from SQLite. */
 function parsedRow(row) {
@@ -128,7 +132,14 @@ async function main() {
 			const found =
 				tables.length === 0
 					? []
-					: await all(`select * from ${prefix}${args.rows} where workflowId = ?`, [args.workflow]);
+					: await all(
+							`select * from ${prefix}${args.rows} where ${args.rows === 'scheduled_task' ? 'payload like ?' : 'workflowId = ?'}`,
+							[
+								args.rows === 'scheduled_task'
+									? `%"workflowId":"${args.workflow}"%`
+									: args.workflow,
+							],
+						);
 			await new Promise((resolve) => db.close(resolve));
 			process.stdout.write(JSON.stringify(found.map(parsedRow)) + '\n');
 			return;
@@ -162,9 +173,14 @@ async function main() {
 			]);
 			const found = exists.rows[0].found
 				? (
-						await client.query(`select * from ${table(args.rows)} where "workflowId" = $1`, [
-							args.workflow,
-						])
+						await client.query(
+							`select * from ${table(args.rows)} where ${args.rows === 'scheduled_task' ? 'payload::text like $1' : '"workflowId" = $1'}`,
+							[
+								args.rows === 'scheduled_task'
+									? `%"workflowId":"${args.workflow}"%`
+									: args.workflow,
+							],
+						)
 					).rows
 				: [];
 			await client.end();
