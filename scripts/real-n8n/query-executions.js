@@ -7,11 +7,18 @@
  * Node.js that runs n8n:
  *
  *   <node 24> scripts/real-n8n/query-executions.js --app <n8n install app folder> [--data] [--workflow <id>]
+ *   <node 24> scripts/real-n8n/query-executions.js --app <folder> --rows <table> --workflow <id>
  *
  * Output: one JSON array of { id, workflowId, status, mode, finished, createdAt, startedAt, stoppedAt,
  * waitTill, retryOf, storedAt, data? } sorted by id; `data` (with --data) is the run data (the object
  * n8n keeps per execution: { version, startData, resultData: { runData, ... }, executionData }),
  * unflattened as n8n does with `flatted`.
+ *
+ * With --rows, the workflow's rows of one of n8n 2.40's tables about its triggers instead, as stored
+ * (JSON columns parsed): workflow_publication_trigger_status (each trigger's activation: 'activated'
+ * or 'failed' with its errorMessage), poller_state (a poll trigger's durable cursor) or
+ * scheduled_task (the durable scheduler's tasks, one per poll it ran). A release without the table
+ * gives [].
  */
 'use strict';
 
@@ -19,16 +26,44 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { createRequire } = require('node:module');
 
+/**
+ * The tables --rows may read: each has a workflowId column, but scheduled_task, whose JSON payload
+ * names the workflow ({"workflowId": …, "nodeId": …}).
+ */
+const ROW_TABLES = ['workflow_publication_trigger_status', 'poller_state', 'scheduled_task'];
+
+/** JSON columns come back as text from SQLite. */
+function parsedRow(row) {
+	const out = {};
+	for (const [key, value] of Object.entries(row)) {
+		if (typeof value === 'string' && /^[[{]/.test(value)) {
+			try {
+				out[key] = JSON.parse(value);
+				continue;
+			} catch {
+				// not JSON after all
+			}
+		}
+		out[key] = value instanceof Date ? value.toISOString() : value;
+	}
+	return out;
+}
+
 function parseArgs(argv) {
-	const args = { app: undefined, data: false, workflow: undefined };
+	const args = { app: undefined, data: false, workflow: undefined, rows: undefined };
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
 		if (arg === '--app') args.app = argv[++i];
 		else if (arg === '--data') args.data = true;
 		else if (arg === '--workflow') args.workflow = argv[++i];
+		else if (arg === '--rows') args.rows = argv[++i];
 		else throw new Error(`unknown argument ${arg}`);
 	}
 	if (!args.app) throw new Error('--app <folder of the n8n install> is required');
+	if (args.rows !== undefined && !ROW_TABLES.includes(args.rows)) {
+		throw new Error(`--rows: one of ${ROW_TABLES.join(', ')}`);
+	}
+	if (args.rows !== undefined && !args.workflow) throw new Error('--rows needs --workflow <id>');
 	return args;
 }
 
@@ -90,6 +125,25 @@ async function main() {
 				db.all(sql, params, (error, result) => (error ? reject(error) : resolve(result))),
 			);
 		db.configure('busyTimeout', 10000);
+		if (args.rows) {
+			const tables = await all(`select name from sqlite_master where type = 'table' and name = ?`, [
+				prefix + args.rows,
+			]);
+			const found =
+				tables.length === 0
+					? []
+					: await all(
+							`select * from ${prefix}${args.rows} where ${args.rows === 'scheduled_task' ? 'payload like ?' : 'workflowId = ?'}`,
+							[
+								args.rows === 'scheduled_task'
+									? `%"workflowId":"${args.workflow}"%`
+									: args.workflow,
+							],
+						);
+			await new Promise((resolve) => db.close(resolve));
+			process.stdout.write(JSON.stringify(found.map(parsedRow)) + '\n');
+			return;
+		}
 		const where = args.workflow ? 'where workflowId = ?' : '';
 		const params = args.workflow ? [args.workflow] : [];
 		rows = await all(`select * from ${prefix}execution_entity ${where} order by id`, params);
@@ -113,6 +167,26 @@ async function main() {
 		await client.connect();
 		const schema = process.env.DB_POSTGRESDB_SCHEMA || 'public';
 		const table = (name) => `"${schema}"."${prefix}${name}"`;
+		if (args.rows) {
+			const exists = await client.query('select to_regclass($1) as found', [
+				`${schema}.${prefix}${args.rows}`,
+			]);
+			const found = exists.rows[0].found
+				? (
+						await client.query(
+							`select * from ${table(args.rows)} where ${args.rows === 'scheduled_task' ? 'payload::text like $1' : '"workflowId" = $1'}`,
+							[
+								args.rows === 'scheduled_task'
+									? `%"workflowId":"${args.workflow}"%`
+									: args.workflow,
+							],
+						)
+					).rows
+				: [];
+			await client.end();
+			process.stdout.write(JSON.stringify(found.map(parsedRow)) + '\n');
+			return;
+		}
 		const where = args.workflow ? 'where "workflowId" = $1' : '';
 		const params = args.workflow ? [args.workflow] : [];
 		rows = (

@@ -3,8 +3,10 @@
  * `<userFolder>/.n8n/nodes` as n8n's docs describe, in several n8n releases (test/compat/releases.json;
  * installed by scripts/real-n8n/install.sh <version>), each against its own EverGIS sandbox whose
  * tokens live 3 s. Per release: one `n8n execute` of a workflow holding the seed flow, Continue On
- * Fail, Task → Cancel and the four bad inputs; then one `n8n start` for the node types, an execution
- * canceled while it waits, and the trigger over two polls. Prints a table release × check.
+ * Fail, Task → Cancel and the four bad inputs; then one `n8n start` for the node types, the trigger
+ * across two outages of EverGIS (four polls) and, between them, an execution canceled while it
+ * waits; where the release has n8n 2.40's durable scheduler, a second `n8n start` with it, beside
+ * the first, for the same outages. Prints a table release × check.
  * `npm run test:compat` (EVERGIS_COMPAT_VERSIONS=all for every release); see test/compat/README.md.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import {
 	timingSummary,
 	waitForExecutions,
 	waitForWebhook,
+	workflowRows,
 	type ExecuteResult,
 	type ExecutionRecord,
 	type N8nProcess,
@@ -36,9 +39,20 @@ import {
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { createTask, login, upload } from '../sandbox/helpers/client';
 import { N8nRest } from '../e2e/n8n-rest';
+import {
+	ACTIVATION_TROUBLE,
+	createTestTasks,
+	describeOutage,
+	driveOutages,
+	endLoginOutage,
+	startLoginOutage,
+	triggerOnlyWorkflow,
+	UNREAD_WARNING,
+	type OutageTimeline,
+} from '../e2e/outage';
 import { RequestLog } from '../e2e/support';
 import { selectedReleases, type Release } from './releases';
-import { ResultTable } from './table';
+import { ResultTable, type Cell } from './table';
 import {
 	CANCEL_WEBHOOK_PATH,
 	checksWorkflow,
@@ -80,8 +94,15 @@ const CHECK = {
 	load: 'both node types load, no load error',
 	start: 'n8n start ready',
 	canceled: 'canceled in a retry wait: cancel → node end',
-	trigger: 'trigger: two polls, once per task',
+	trigger: 'trigger: HTML 502 at activation and at run time, once per task',
+	scheduler: 'durable scheduler: the same outages, once per task',
 } as const;
+
+/** The last row: the release's time in all. */
+const TOTAL = 'the release in all';
+
+/** The rows each release must have (the scheduler's only where the release has one). */
+const expectedRows = new Map<string, string[]>();
 
 let tarball: string;
 
@@ -99,9 +120,14 @@ afterAll(async () => {
 
 for (const release of releases) {
 	test(`n8n ${release.version} (${release.role}, ${release.node})`, async () => {
+		const start = Date.now();
 		await runRelease(release);
+		// What the release took in all, the n8n start part of it (the minute polls) included.
+		table.record(TOTAL, release.version, { ok: true, ms: Date.now() - start });
 		expect(table.failures(release.version)).toEqual([]);
-		expect(table.missing(release.version, Object.values(CHECK))).toEqual([]);
+		expect(
+			table.missing(release.version, expectedRows.get(release.version) ?? Object.values(CHECK)),
+		).toEqual([]);
 	});
 }
 
@@ -150,12 +176,16 @@ function hasExportNodes(folder: UserFolder): boolean {
 	);
 }
 
-/** Lines where n8n says it could not load something of this package. */
+/**
+ * Lines where n8n says it could not load something of this package (not the trigger's own warning
+ * that a poll could not read its tasks: the sandbox is down while n8n activates it).
+ */
 function loadErrors(lines: string[]): string[] {
 	return lines.filter(
 		(line) =>
-			(/evergis/i.test(line) && /\b(error|fail(ed)?|could not|cannot)\b/i.test(line)) ||
-			/error (while )?loading|failed to load/i.test(line),
+			!UNREAD_WARNING.test(line) &&
+			((/evergis/i.test(line) && /\b(error|fail(ed)?|could not|cannot)\b/i.test(line)) ||
+				/error (while )?loading|failed to load/i.test(line)),
 	);
 }
 
@@ -283,6 +313,7 @@ async function runRelease(release: Release): Promise<void> {
 		if (!setup || !folder || !sandbox) return;
 		const sb = sandbox;
 		const userFolder = folder;
+		const tasks = setup.tasks;
 
 		// ---- n8n export:nodes (where the release has it), before start
 		let exported: { types: string[]; ms: number } | undefined;
@@ -395,6 +426,7 @@ async function runRelease(release: Release): Promise<void> {
 		// ---- n8n start (the trigger and wait workflows published): node types, trigger, cancel
 		const rest = { client: undefined as N8nRest | undefined };
 		const ids = { trigger: setup.trigger.id!, wait: setup.wait.id! };
+		let outageFrom = 0;
 		const started = await check(
 			CHECK.start,
 			async () => {
@@ -410,6 +442,8 @@ async function runRelease(release: Release): Promise<void> {
 						throughRest.push(workflow);
 					}
 				}
+				// The first outage: every login answers a proxy's HTML 502 while n8n activates the trigger.
+				outageFrom = startLoginOutage(sb);
 				// Debug level: n8n logs when a node's run ends ("Running node … finished"), which is how the
 				// canceled-execution check sees the node itself stop waiting.
 				main = await startN8n(userFolder, { env: { N8N_LOG_LEVEL: 'debug' } });
@@ -431,6 +465,22 @@ async function runRelease(release: Release): Promise<void> {
 		if (started === undefined || !main || !rest.client) return;
 		const n8n: N8nProcess = main;
 		const client = rest.client;
+		// n8n 2.40's durable scheduler (where the release has it): one more n8n start of its own, run
+		// beside this one's checks (they mostly wait for n8n's minute polls).
+		const schedulerRun = hasDurableScheduler(userFolder)
+			? check(
+					CHECK.scheduler,
+					() => durableSchedulerCheck(version),
+					undefined,
+					(note) => note,
+				)
+			: Promise.resolve(undefined);
+		expectedRows.set(
+			version,
+			Object.values(CHECK).filter(
+				(row) => row !== CHECK.scheduler || hasDurableScheduler(userFolder),
+			),
+		);
 
 		await check(
 			CHECK.load,
@@ -451,67 +501,78 @@ async function runRelease(release: Release): Promise<void> {
 			() => exported?.ms,
 		);
 
-		await check(CHECK.trigger, async () => {
-			// C ends once the first poll (at activation) has seen it running; it fires at the second.
-			await requestLog.waitFor(
-				() => requestLog.progressOf(setup.tasks.C).length >= 1,
-				120_000,
-				'the first poll of task C',
-			);
-			sb.finishTask(setup.tasks.C, 'Completed');
-			const records = await waitForExecutions(userFolder, {
-				workflowId: ids.trigger,
-				includeData: true,
-				timeoutMs: 150_000,
-				until: (rs) =>
-					rs.every((r) => !['new', 'running'].includes(r.status)) &&
-					rs.flatMap(firedIds).includes(setup.tasks.C),
-			});
-			const fired = records.map(firedIds);
-			if (JSON.stringify(fired) !== JSON.stringify([[setup.tasks.A], [setup.tasks.C]])) {
-				fail(`the trigger's executions fired ${JSON.stringify(fired)}, expected [[A], [C]]`);
-			}
-			const askedA = requestLog.progressOf(setup.tasks.A).length;
-			if (askedA !== 1) fail(`task A was asked about ${askedA} times (fired once, then never)`);
-		});
-
-		// The canceled execution (after the trigger check: the trigger, all its tasks fired, asks
-		// nothing more, so the injected 502s reach the waiting node): timed from the stop request to
-		// the end of the execution's record and to the end of the node's own run (n8n 1.x and 2.x mark
-		// the execution canceled at once, while the node's promise ends only when its wait does).
-		const cancelStart = Date.now();
-		let canceled: Canceled | undefined;
-		let cancelError: string | undefined;
-		try {
-			canceled = await cancelWhileWaiting(client, n8n, userFolder, requestLog, sb, {
-				waitId: ids.wait,
-				tasks: setup.tasks,
-			});
-		} catch (error) {
-			cancelError = noteOf(error);
-		}
-
-		if (canceled) {
-			// A wait that ignored the cancel would end within 8 s and send the next request.
-			const waitUntil = canceled.at + NEXT_TRY_WITHIN_MS;
-			if (Date.now() < waitUntil) await sleep(waitUntil - Date.now());
-			const at = canceled.at;
-			const after = requestLog.progressOf(setup.tasks.W).filter((r) => r.at > at);
-			if (after.length > 0) {
-				cancelError = `the canceled wait asked EverGIS again ${after.length} time(s) after the cancel`;
-			} else if (canceled.at + canceled.nodeEndedMs >= canceled.backOffEndsAt) {
-				cancelError = `${describeCancel(canceled)}: not before its back-off would have ended by itself`;
-			} else if (canceled.at + canceled.recordEndedMs >= canceled.backOffEndsAt) {
-				cancelError = `${describeCancel(canceled)}: the execution record ended late`;
-			}
-		}
-		table.record(
-			CHECK.canceled,
-			version,
-			cancelError || !canceled
-				? { ok: false, ms: Date.now() - cancelStart, note: cancelError ?? 'not run' }
-				: { ok: true, ms: canceled.nodeEndedMs, note: describeCancel(canceled) },
+		// The trigger across two outages of EverGIS (test/e2e/outage.ts): the login answers nginx's
+		// HTML 502 page when n8n activates the trigger (A has ended), and again at run time (C ends
+		// meanwhile); A fires after the first, C after the second.
+		await check(
+			CHECK.trigger,
+			async () => {
+				const timeline = await driveOutages({
+					sandbox: sb,
+					log: requestLog,
+					n8n,
+					firstFrom: outageFrom,
+					endDuringFirst: [],
+					endDuringSecond: [[setup.tasks.C, 'Completed']],
+				});
+				const records = await waitForExecutions(userFolder, {
+					workflowId: ids.trigger,
+					includeData: true,
+					timeoutMs: 150_000,
+					until: (rs) =>
+						rs.every((r) => !['new', 'running'].includes(r.status)) &&
+						rs.flatMap(firedIds).includes(setup.tasks.C),
+				});
+				await expectOnceAfterEachOutage(timeline, records, requestLog, n8n, setup.tasks, {
+					folder: userFolder,
+					workflowId: ids.trigger,
+				});
+				return timeline;
+			},
+			undefined,
+			(timeline) =>
+				`activation: ${describeOutage(timeline.first)}; run time: ${describeOutage(timeline.second)}`,
 		);
+		endLoginOutage(sb);
+		// The canceled execution, after the trigger check: the trigger, all its tasks fired, asks
+		// nothing more, so the injected 502s reach the waiting node. (Run between the outages, it
+		// raced the trigger's next poll when the machine was busy: that poll took two of the 502s.)
+		table.record(CHECK.canceled, version, await cancelCheck());
+
+		async function cancelCheck(): Promise<Cell> {
+			// Timed from the stop request to the end of the execution's record and to the end of the
+			// node's own run (n8n 1.x and 2.x mark the execution canceled at once, while the node's
+			// promise ends only when its wait does).
+			const cancelStart = Date.now();
+			let canceled: Canceled | undefined;
+			let cancelError: string | undefined;
+			try {
+				canceled = await cancelWhileWaiting(client, n8n, userFolder, requestLog, sb, {
+					waitId: ids.wait,
+					tasks,
+				});
+			} catch (error) {
+				cancelError = noteOf(error);
+			}
+			if (canceled) {
+				// A wait that ignored the cancel would end within 8 s and send the next request.
+				const waitUntil = canceled.at + NEXT_TRY_WITHIN_MS;
+				if (Date.now() < waitUntil) await sleep(waitUntil - Date.now());
+				const at = canceled.at;
+				const after = requestLog.progressOf(tasks.W).filter((r) => r.at > at);
+				if (after.length > 0) {
+					cancelError = `the canceled wait asked EverGIS again ${after.length} time(s) after the cancel`;
+				} else if (canceled.at + canceled.nodeEndedMs >= canceled.backOffEndsAt) {
+					cancelError = `${describeCancel(canceled)}: not before its back-off would have ended by itself`;
+				} else if (canceled.at + canceled.recordEndedMs >= canceled.backOffEndsAt) {
+					cancelError = `${describeCancel(canceled)}: the execution record ended late`;
+				}
+			}
+			return cancelError || !canceled
+				? { ok: false, ms: Date.now() - cancelStart, note: cancelError ?? 'not run' }
+				: { ok: true, ms: canceled.nodeEndedMs, note: describeCancel(canceled) };
+		}
+		await schedulerRun;
 	} finally {
 		await main?.stop();
 		await sandbox?.close();
@@ -658,4 +719,173 @@ function exportLog(folder: UserFolder): string[] {
 
 function readRaster(name: string): Buffer {
 	return readFileSync(join(RASTERS, name));
+}
+
+/** Whether the release has n8n 2.40's durable scheduler for poll triggers. */
+function hasDurableScheduler(folder: UserFolder): boolean {
+	return existsSync(
+		join(
+			folder.install.app,
+			'node_modules',
+			'n8n',
+			'dist',
+			'scheduling',
+			'poll-trigger-node',
+			'durable-poller-chain.js',
+		),
+	);
+}
+
+/**
+ * The trigger's side of the outages: each poll during an outage got the 502 page at its login,
+ * said so in n8n's log and threw nothing (a poll that throws while n8n activates is tried again,
+ * each time with a login); nothing about activation went wrong in n8n's log, nor in n8n 2.40's
+ * trigger status rows; from n8n's execution records, A fired after the first outage and C after the
+ * second, each once; the sandbox was asked about A once and about C twice (the poll between the
+ * outages, the poll after the second).
+ */
+async function expectOnceAfterEachOutage(
+	timeline: OutageTimeline,
+	records: ExecutionRecord[],
+	log: RequestLog,
+	n8n: N8nProcess,
+	tasks: { A: string; C: string },
+	where: { folder: UserFolder; workflowId: string },
+): Promise<void> {
+	for (const [name, outage, unread] of [
+		['activation', timeline.first, '2 of 2'],
+		['run time', timeline.second, '1 of 1'],
+	] as const) {
+		const counts = outage.warnings.map((line) =>
+			UNREAD_WARNING.exec(line)!.slice(1, 3).join(' of '),
+		);
+		if (outage.logins.length === 0 || outage.warnings.length !== outage.logins.length) {
+			const around = log.requests
+				.filter((r) => r.at >= outage.from && r.at <= outage.to)
+				.map((r) => `${new Date(r.at).toISOString()} ${r.method} ${r.path} ${r.outcome}`);
+			const trouble = n8n.lines.filter((line) => ACTIVATION_TROUBLE.test(line)).slice(0, 3);
+			fail(
+				`outage at ${name}: ${outage.logins.length} login(s) answered 502 but ${outage.warnings.length} warning(s) ` +
+					`(requests: ${around.join(', ')}; warnings: ${outage.warnings.join(' / ')}; n8n: ${trouble.join(' / ')})`,
+			);
+		}
+		if (counts.some((count) => count !== unread)) {
+			fail(`outage at ${name}: warnings say ${counts.join(', ')}, expected ${unread}`);
+		}
+	}
+	const trouble = n8n.lines.filter((line) => ACTIVATION_TROUBLE.test(line));
+	if (trouble.length > 0) fail(`n8n logged: ${trouble.slice(0, 2).join(' | ')}`);
+	// n8n 2.40 records each trigger's activation (older releases have no such table: []).
+	const statuses = await workflowRows(
+		where.folder,
+		'workflow_publication_trigger_status',
+		where.workflowId,
+	);
+	if (statuses.some((row) => row.status !== 'activated')) {
+		fail(
+			`trigger status: ${JSON.stringify(statuses.map(({ status, errorMessage }) => ({ status, errorMessage })))}`,
+		);
+	}
+	const fired = records.map(firedIds);
+	if (JSON.stringify(fired) !== JSON.stringify([[tasks.A], [tasks.C]])) {
+		fail(`the trigger's executions fired ${JSON.stringify(fired)}, expected [[A], [C]]`);
+	}
+	const [afterFirst, afterSecond] = records.map((r) => Date.parse(r.startedAt ?? ''));
+	if (!(afterFirst > timeline.first.to && afterSecond > timeline.second.to)) {
+		fail(`executions at ${records.map((r) => r.startedAt).join(', ')}: not each after its outage`);
+	}
+	const asked = [tasks.A, tasks.C].map((id) => log.progressOf(id).length);
+	if (JSON.stringify(asked) !== '[1,2]') {
+		fail(`the sandbox was asked about A ${asked[0]} and C ${asked[1]} times, expected 1 and 2`);
+	}
+}
+
+/**
+ * n8n 2.40's durable scheduler (N8N_SCHEDULER_ENABLED, N8N_SCHEDULER_POLL_TRIGGERS_ENABLED,
+ * N8N_POLLER_DURABLE_CURSORS_ENABLED): polls run as leased tasks, each with a fresh context and a
+ * budget of its own, and the trigger's state lives in the durable cursor. The same two outages as
+ * the trigger check, with a user folder, a sandbox (3-s tokens) and an `n8n start` of its own.
+ */
+async function durableSchedulerCheck(version: string): Promise<string> {
+	const log = new RequestLog();
+	const sandbox = await startSandbox({ tokenLifetimeMs: TOKEN_LIFETIME_MS, log: log.add });
+	let folder: UserFolder | undefined;
+	let n8n: N8nProcess | undefined;
+	try {
+		folder = await createUserFolder({ n8nVersion: version, tarballs: [tarball] });
+		const [A, C] = await createTestTasks(sandbox, [
+			{ name: 'scheduler-A.tif', bytes: readRaster('rgb-byte-tenth.tif'), durationMs: 0 },
+			{ name: 'scheduler-C.tif', bytes: readRaster('rgb-byte-tenth.tif'), durationMs: null },
+		]);
+		const credential = { id: '', name: 'EverGIS sandbox (scheduler)' };
+		[credential.id] = await importCredentials(folder, [
+			{
+				name: credential.name,
+				type: 'everGisApi',
+				data: { host: sandbox.url, username: USER, password: PASSWORD, ignoreSslIssues: false },
+			},
+		]);
+		const workflow = triggerOnlyWorkflow(
+			'Compat: trigger under the durable scheduler',
+			credential,
+			[A, C],
+		);
+		const [id] = await importWorkflow(folder, workflow);
+		await publishWorkflow(folder, id);
+		const firstFrom = startLoginOutage(sandbox);
+		n8n = await startN8n(folder, {
+			name: 'main-scheduler',
+			env: {
+				N8N_SCHEDULER_ENABLED: 'true',
+				N8N_SCHEDULER_POLL_TRIGGERS_ENABLED: 'true',
+				N8N_POLLER_DURABLE_CURSORS_ENABLED: 'true',
+			},
+		});
+		await n8n.waitReady();
+		const timeline = await driveOutages({
+			sandbox,
+			log,
+			n8n,
+			firstFrom,
+			endDuringFirst: [],
+			endDuringSecond: [[C, 'Completed']],
+		});
+		const records = await waitForExecutions(folder, {
+			workflowId: id,
+			includeData: true,
+			timeoutMs: 150_000,
+			until: (rs) =>
+				rs.every((r) => !['new', 'running'].includes(r.status)) && rs.flatMap(firedIds).includes(C),
+		});
+		await expectOnceAfterEachOutage(
+			timeline,
+			records,
+			log,
+			n8n,
+			{ A, C },
+			{ folder, workflowId: id },
+		);
+		// Every poll after the one at activation ran as a leased task of the scheduler, and none failed.
+		const polls = await workflowRows(folder, 'scheduled_task', id);
+		if (
+			polls.length < 3 ||
+			polls.some((poll) => poll.taskType !== 'workflow:poll-trigger' || poll.status !== 'succeeded')
+		) {
+			fail(
+				`the scheduler's tasks: ${JSON.stringify(polls.map(({ taskType, status, errorMessage }) => ({ taskType, status, errorMessage })))}`,
+			);
+		}
+		// The polls ran with the durable cursor: the trigger's state is in poller_state, not in the
+		// workflow's static data.
+		const [cursor] = await workflowRows(folder, 'poller_state', id);
+		const ended = (cursor?.cursor as { ended?: Record<string, string> } | undefined)?.ended;
+		if (JSON.stringify(ended) !== JSON.stringify({ [A]: 'Completed', [C]: 'Completed' })) {
+			fail(`the durable cursor holds ${JSON.stringify(cursor ?? null)}`);
+		}
+		return `activation: ${describeOutage(timeline.first)}; run time: ${describeOutage(timeline.second)}; ${polls.length} polls as scheduler tasks, all succeeded; cursor ended: A, C`;
+	} finally {
+		await n8n?.stop();
+		await sandbox.close();
+		folder?.cleanup();
+	}
 }

@@ -30,6 +30,7 @@ import {
 	stopAll,
 	timingSummary,
 	waitForExecutions,
+	workflowRows,
 	type ExecuteResult,
 	type ExecutionRecord,
 	type N8nProcess,
@@ -40,6 +41,17 @@ import { startSandbox, type Sandbox, type TaskRecord } from '../../sandbox';
 import { login, upload, createTask, type Session } from '../sandbox/helpers/client';
 import { ensureChromium, screenshotNodePanel, type EditorShot } from './editor-screenshot';
 import {
+	countsDuring,
+	driveTimedOut,
+	loadItems,
+	ONE_ITEM_FILES,
+	oneItemWorkflow,
+	prepareFolder,
+	TIMED_OUT_FILES,
+	TIMED_OUT_TIMEOUT_S,
+	timedOutWorkflow,
+} from './loaded';
+import {
 	exampleFiles,
 	loadExample,
 	nodeOf,
@@ -49,6 +61,16 @@ import {
 } from './examples';
 import { N8nRest, OWNER } from './n8n-rest';
 import { installAsReadmeSays, installAsReadmeSaysForDocker } from './readme-install';
+import {
+	ACTIVATION_TROUBLE,
+	createTestTasks,
+	describeOutage,
+	driveOutages,
+	startLoginOutage,
+	triggerOnlyWorkflow,
+	UNREAD_WARNING,
+	type OutageTimeline,
+} from './outage';
 import {
 	changeNightlyFolder,
 	nightlyCounts,
@@ -91,6 +113,10 @@ const SMTP_PASSWORD = 'smtp-sink-password-42';
 const TASK_MS = 1500;
 /** How often the published nightly example fires in 3g (its Schedule Trigger rewritten). */
 const NIGHTLY_EVERY_S = 30;
+/** How often the two workflows of 3i run (their Schedule Triggers). */
+const LOADS_EVERY_S = 30;
+/** Token lifetime at the outage sandbox (3h): every poll, a minute after the last, logs in. */
+const OUTAGE_TOKEN_MS = 10_000;
 
 const timings = new PartTimings();
 const requestLog = new RequestLog();
@@ -100,6 +126,21 @@ const importedExamples = new Map<string, string[]>();
 const extraTexts = new Map<string, string>();
 
 let sandbox: Sandbox;
+/**
+ * Sandboxes of their own for the tests whose faults and task timing must not reach the others:
+ * the trigger across two outages (3h), and the two paths of Skip Files Already Loaded (3i).
+ */
+const own = {
+	outage: { sandbox: undefined as unknown as Sandbox, log: new RequestLog() },
+	oneItem: { sandbox: undefined as unknown as Sandbox },
+	timedOut: { sandbox: undefined as unknown as Sandbox, log: new RequestLog() },
+};
+/** Their credentials (one per sandbox). */
+const ownCredentials = {
+	outage: { id: '', name: 'EverGIS (outage sandbox)' },
+	oneItem: { id: '', name: 'EverGIS (one-item sandbox)' },
+	timedOut: { id: '', name: 'EverGIS (timed-out sandbox)' },
+};
 let smtp: SmtpSink;
 let files: FileServer;
 let folder: UserFolder;
@@ -122,22 +163,29 @@ beforeAll(async () => {
 		'setup: sandbox, SMTP sink, HTTP server, user folder, credentials',
 		async () => {
 			sandbox = await startSandbox({ taskDurationMs: TASK_MS, log: requestLog.add });
+			own.outage.sandbox = await startSandbox({
+				tokenLifetimeMs: OUTAGE_TOKEN_MS,
+				taskDurationMs: TASK_MS,
+				log: own.outage.log.add,
+			});
+			own.oneItem.sandbox = await startSandbox({ taskDurationMs: TASK_MS });
+			// The tasks of the first run run until the test ends them (driveTimedOut).
+			own.timedOut.sandbox = await startSandbox({
+				taskDurationMs: null,
+				log: own.timedOut.log.add,
+			});
 			smtp = await startSmtpSink();
 			files = await startFileServer({ [DOWNLOADED]: LANDSAT });
 			// Installed with the README's own commands (its tarball block), as a user would.
 			folder = await createUserFolder({ allowedDirs: [RASTERS] });
 			await installAsReadmeSays(folder, tarball);
-			const [everGisId, smtpId] = await importCredentials(folder, [
-				{
-					name: credentials.everGisApi.name,
-					type: 'everGisApi',
-					data: {
-						host: sandbox.url,
-						username: EVERGIS_USER,
-						password: EVERGIS_PASSWORD,
-						ignoreSslIssues: false,
-					},
-				},
+			const everGis = (name: string, host: string) => ({
+				name,
+				type: 'everGisApi',
+				data: { host, username: EVERGIS_USER, password: EVERGIS_PASSWORD, ignoreSslIssues: false },
+			});
+			const [everGisId, smtpId, ...ownIds] = await importCredentials(folder, [
+				everGis(credentials.everGisApi.name, sandbox.url),
 				{
 					name: credentials.smtp.name,
 					type: 'smtp',
@@ -152,9 +200,13 @@ beforeAll(async () => {
 						hostName: 'n8n-e2e.localhost',
 					},
 				},
+				everGis(ownCredentials.outage.name, own.outage.sandbox.url),
+				everGis(ownCredentials.oneItem.name, own.oneItem.sandbox.url),
+				everGis(ownCredentials.timedOut.name, own.timedOut.sandbox.url),
 			]);
 			credentials.everGisApi.id = everGisId;
 			credentials.smtp.id = smtpId;
+			[ownCredentials.outage.id, ownCredentials.oneItem.id, ownCredentials.timedOut.id] = ownIds;
 		},
 	);
 });
@@ -162,7 +214,12 @@ beforeAll(async () => {
 afterAll(async () => {
 	await stopAll();
 	const left = runningProcesses().map((proc) => `${proc.name} (${proc.pid})`);
-	await Promise.all([sandbox?.close(), smtp?.close(), files?.close()]);
+	await Promise.all([
+		sandbox?.close(),
+		...Object.values(own).map((entry) => entry.sandbox?.close()),
+		smtp?.close(),
+		files?.close(),
+	]);
 	folder?.cleanup();
 	process.stderr.write(
 		`\n[e2e] parts:\n${timings.summary()}\n\n[e2e] steps:\n${timingSummary()}\n` +
@@ -605,10 +662,24 @@ describe('n8n start', () => {
 		changedAt: 0,
 		driver: Promise.resolve(),
 	};
+	/** 3h: a trigger-only workflow on the outage sandbox, watching P (ended before n8n starts), Q
+	 * (ended during the first outage) and R (ended during the second). */
+	const outage = {
+		id: '',
+		task: { P: '', Q: '', R: '' },
+		firstFrom: 0,
+		driver: Promise.resolve(undefined as unknown as OutageTimeline),
+	};
+	/** 3i: the two workflows of Skip Files Already Loaded, each on its own sandbox. */
+	const loads = {
+		oneItemId: '',
+		timedOutId: '',
+		timedOut: Promise.resolve(undefined as unknown as Awaited<ReturnType<typeof driveTimedOut>>),
+	};
 
 	beforeAll(async () => {
 		await timings.run(
-			'd. setup: tasks, trigger example imported + published, n8n start',
+			'd. setup: tasks, five workflows imported + published, n8n start',
 			async () => {
 				const session: Session = await login(sandbox, EVERGIS_USER, EVERGIS_PASSWORD);
 				const submit = async (
@@ -651,8 +722,6 @@ describe('n8n start', () => {
 				const file = 'trigger-email-when-done.json';
 				const workflow = example(file);
 				nodeOf(workflow, 'When tiling ends').parameters.taskIds = Object.values(task).join('\n');
-				triggerId = await importExample(file, workflow);
-				await publishWorkflow(folder, triggerId);
 
 				nightly.dir = join(folder.dataDir, 'incoming-scheduled');
 				prepareNightlyFolder(nightly.dir);
@@ -661,13 +730,61 @@ describe('n8n start', () => {
 					nightly.dir,
 					NIGHTLY_EVERY_S,
 				);
-				nightly.id = await importExample('folder-to-catalog-nightly.json', scheduled);
-				await publishWorkflow(folder, nightly.id);
+
+				// 3h and 3i: their workflows, each on a sandbox of its own.
+				const rasters = (name: string) => readFileSync(join(RASTERS, name));
+				[outage.task.P, outage.task.Q, outage.task.R] = await createTestTasks(own.outage.sandbox, [
+					{ name: 'outage-P.tif', bytes: rasters('rgb-byte-tenth.tif'), durationMs: 0 },
+					{ name: 'outage-Q.tif', bytes: rasters('rgb-byte-tenth.tif'), durationMs: null },
+					{ name: 'outage-R.tif', bytes: rasters('rgb-byte-tenth.tif'), durationMs: null },
+				]);
+				const trigger = triggerOnlyWorkflow(
+					'E2E: EverGIS Tiling Trigger across two outages',
+					ownCredentials.outage,
+					Object.values(outage.task),
+				);
+				const oneItem = oneItemWorkflow(
+					ownCredentials.oneItem,
+					prepareFolder(join(folder.dataDir, 'one-item'), ONE_ITEM_FILES),
+					LOADS_EVERY_S,
+				);
+				const timedOut = timedOutWorkflow(
+					ownCredentials.timedOut,
+					prepareFolder(join(folder.dataDir, 'timed-out'), TIMED_OUT_FILES),
+					LOADS_EVERY_S,
+				);
+
+				// All five imported in one go (each n8n command boots n8n), then each published.
+				const ids = await importWorkflow(folder, [workflow, scheduled, trigger, oneItem, timedOut]);
+				[triggerId, nightly.id, outage.id, loads.oneItemId, loads.timedOutId] = ids;
+				importedExamples.set(file, [...(importedExamples.get(file) ?? []), triggerId]);
+				const nightlyFile = 'folder-to-catalog-nightly.json';
+				importedExamples.set(nightlyFile, [
+					...(importedExamples.get(nightlyFile) ?? []),
+					nightly.id,
+				]);
+				for (const id of ids) await publishWorkflow(folder, id);
 				nightly.mark = sandboxMark(sandbox);
 				nightly.mails = smtp.messages.length;
+				// The one-item path: EverGIS refuses the second task its first run asks for.
+				own.oneItem.sandbox.failNext('createTask', '400', 1, 1);
+				// 3h: every login answers a proxy's HTML 502 while n8n starts and activates the trigger.
+				outage.firstFrom = startLoginOutage(own.outage.sandbox);
+
 				main = await startN8n(folder);
 				nightly.driver = driveNightlyRuns();
 				nightly.driver.catch(() => undefined);
+				outage.driver = driveOutages({
+					sandbox: own.outage.sandbox,
+					log: own.outage.log,
+					n8n: main,
+					firstFrom: outage.firstFrom,
+					endDuringFirst: [[outage.task.Q, 'Completed']],
+					endDuringSecond: [[outage.task.R, 'Failed']],
+				});
+				outage.driver.catch(() => undefined);
+				loads.timedOut = driveTimedOut(own.timedOut.sandbox, own.timedOut.log);
+				loads.timedOut.catch(() => undefined);
 				await logStep('n8n start ready', () => main.waitReady());
 			},
 		);
@@ -1049,6 +1166,173 @@ describe('n8n start', () => {
 			]);
 		});
 	});
+
+	test("3h. EverGIS Tiling Trigger across two outages: the login answers a proxy's HTML 502 while n8n activates the trigger and again at run time; the trigger stays active, fires nothing during an outage and each task once after it", async () => {
+		await timings.run('3h. trigger across two outages', async () => {
+			const timeline = await logStep('3h. the two outages (four polls)', () => outage.driver);
+			const { P, Q, R } = outage.task;
+			const records = await waitForExecutions(folder, {
+				workflowId: outage.id,
+				includeData: true,
+				timeoutMs: 150_000,
+				until: (rs) =>
+					rs.every((r) => !['new', 'running'].includes(r.status)) &&
+					rs.flatMap(firedIds).includes(R),
+			});
+			const statuses = await workflowRows(folder, 'workflow_publication_trigger_status', outage.id);
+			process.stderr.write(
+				`[e2e] outage at activation: ${describeOutage(timeline.first)}\n` +
+					`[e2e] outage at run time: ${describeOutage(timeline.second)}\n` +
+					`[e2e] outage trigger executions: ${records.map((r) => `${r.id} ${r.mode} ${r.status} ${r.startedAt} ${JSON.stringify(firedIds(r))}`).join('; ')}\n` +
+					`[e2e] its trigger status rows: ${JSON.stringify(statuses.map(({ nodeId, status, errorMessage }) => ({ nodeId, status, errorMessage })))}\n`,
+			);
+
+			// Each outage: one failed login per poll, each poll said so in n8n's log and threw nothing
+			// (a throwing activation poll is tried again by n8n, each time with a login; no warning).
+			const counts = (lines: string[]) =>
+				lines.map((line) => UNREAD_WARNING.exec(line)!.slice(1, 3).join(' of '));
+			expect(timeline.first.logins.length).toBeGreaterThanOrEqual(1);
+			expect(timeline.first.warnings).toHaveLength(timeline.first.logins.length);
+			expect(new Set(counts(timeline.first.warnings))).toEqual(new Set(['3 of 3']));
+			expect(timeline.second.logins.length).toBeGreaterThanOrEqual(1);
+			expect(timeline.second.warnings).toHaveLength(timeline.second.logins.length);
+			expect(new Set(counts(timeline.second.warnings))).toEqual(new Set(['1 of 1']));
+			// Activated once, with no activation error recorded or logged.
+			expect(statuses.map((row) => row.status)).toEqual(['activated']);
+			expect(main.lines.filter((line) => ACTIVATION_TROUBLE.test(line))).toEqual([]);
+
+			// From n8n's execution records: P and Q after the first outage, R after the second; each once.
+			expect(records.map((r) => [r.mode, r.status])).toEqual([
+				['trigger', 'success'],
+				['trigger', 'success'],
+			]);
+			expect(records.map((r) => firedIds(r).sort())).toEqual([[P, Q].sort(), [R]]);
+			expect(Date.parse(records[0].startedAt!)).toBeGreaterThan(timeline.first.to);
+			expect(Date.parse(records[0].startedAt!)).toBeLessThan(timeline.second.to);
+			expect(Date.parse(records[1].startedAt!)).toBeGreaterThan(timeline.second.to);
+			const items = records.flatMap(
+				(r) => r.data!.resultData.runData['When tiling ends'][0].data!.main![0]!,
+			);
+			expect(Object.fromEntries(items.map((item) => [item.json.taskId, item.json.status]))).toEqual(
+				{ [P]: 'Completed', [Q]: 'Completed', [R]: 'Failed' },
+			);
+			// The sandbox: P and Q asked once (they fired at once), R at the poll between the outages
+			// and at the poll after; a poll during an outage asked nothing (its login failed first).
+			const log = own.outage.log;
+			expect([P, Q, R].map((id) => log.progressOf(id).length)).toEqual([1, 1, 2]);
+			const asked = (outage: { logins: Array<{ at: number }>; to: number }) =>
+				log.requests.filter(
+					(r) => r.at >= outage.logins[0].at && r.at <= outage.to && r.path.endsWith('/progress'),
+				);
+			expect([...asked(timeline.first), ...asked(timeline.second)]).toEqual([]);
+		});
+	});
+
+	test('3i. Skip Files Already Loaded in production, one item with two files (One Task per File) whose second task EverGIS refuses (400): run 1 fails the item after the first task was created; run 2 uploads only the second file and skips the first', async () => {
+		await timings.run('3i. one item, two files, second task refused', async () => {
+			const records = (
+				await waitForExecutions(folder, {
+					workflowId: loads.oneItemId,
+					includeData: true,
+					timeoutMs: 3 * 60_000,
+					until: (rs) => rs.filter((r) => !['new', 'running'].includes(r.status)).length >= 2,
+				})
+			)
+				.filter((r) => !['new', 'running'].includes(r.status))
+				.sort((a, b) => Number(a.id) - Number(b.id));
+			const sb = own.oneItem.sandbox;
+			const runs = records.map((r) => ({ items: loadItems(r), counts: countsDuring(sb, r) }));
+			process.stderr.write(
+				`[e2e] one item, two files: ${records.map((r, i) => `${r.id} ${r.mode} ${r.status} ${JSON.stringify(runs[i].items.map(({ kind, files, says }) => [kind, files, says.slice(0, 90)]))} uploads ${JSON.stringify(runs[i].counts.uploads)} tasks ${JSON.stringify(runs[i].counts.tasks)}`).join('; ')}\n`,
+			);
+			for (const record of records)
+				expect([record.mode, record.status]).toEqual(['trigger', 'success']);
+
+			// Run 1: both files uploaded, the first task created, the second refused: an error item.
+			const [run1, run2, ...later] = runs;
+			expect(run1.counts.uploads).toEqual(['first.tif', 'second.tif']);
+			expect(run1.counts.tasks).toHaveLength(1);
+			const created = run1.counts.tasks[0];
+			const refused = created === 'first.tif' ? 'second.tif' : 'first.tif';
+			expect(run1.items.map(({ kind }) => kind)).toEqual(['error']);
+			expect(run1.items[0].says).toMatch(/HTTP 400/);
+			const [firstTask] = sb.tasks();
+			expect(run1.items[0].json.description).toContain(
+				`Tasks this item had already created: ${firstTask.id}`,
+			);
+			// Run 2: the file whose task was created is skipped (its task Completed); only the other loads.
+			expect(run2.counts).toEqual({ uploads: [refused], tasks: [refused] });
+			expect(run2.items.map(({ kind, files, says }) => [kind, files, says])).toEqual(
+				[
+					['skipped', created, 'alreadyLoaded'],
+					['Completed', refused, ''],
+				].sort((a, b) => a[1].localeCompare(b[1])),
+			);
+			// Any later run (the schedule goes on): nothing loads.
+			for (const run of later) expect(run.counts).toEqual({ uploads: [], tasks: [] });
+		});
+	});
+
+	test(`3i. Skip Files Already Loaded in production, a wait that times out (Timeout ${TIMED_OUT_TIMEOUT_S} s) for good.tif and the damaged corrupt.tif: the next run while their tasks run uploads nothing (beingLoaded); once they ended, the next run uploads exactly corrupt.tif (its task Failed) and skips good.tif`, async () => {
+		await timings.run('3i. a wait that timed out, then settled', async () => {
+			const ended = await logStep(
+				'3i. run 2 asked the running tasks, which then ended',
+				() => loads.timedOut,
+			);
+			const records = (
+				await waitForExecutions(folder, {
+					workflowId: loads.timedOutId,
+					includeData: true,
+					timeoutMs: 3 * 60_000,
+					until: (rs) =>
+						rs.some((r) => Date.parse(r.startedAt ?? '') > ended.endedAt) &&
+						rs.every((r) => !['new', 'running'].includes(r.status)),
+				})
+			).sort((a, b) => Number(a.id) - Number(b.id));
+			const sb = own.timedOut.sandbox;
+			const runs = records.map((r) => ({ items: loadItems(r), counts: countsDuring(sb, r) }));
+			process.stderr.write(
+				`[e2e] a wait that timed out (tasks ended at ${new Date(ended.endedAt).toISOString()}): ${records.map((r, i) => `${r.id} ${r.mode} ${r.status} ${r.startedAt} ${JSON.stringify(runs[i].items.map(({ kind, files, says }) => [kind, files, says.slice(0, 90)]))} uploads ${JSON.stringify(runs[i].counts.uploads)} tasks ${runs[i].counts.tasks.length}`).join('; ')}\n`,
+			);
+			for (const record of records)
+				expect([record.mode, record.status]).toEqual(['trigger', 'success']);
+			const afterEnd = records.findIndex((r) => Date.parse(r.startedAt!) > ended.endedAt);
+			expect(afterEnd).toBeGreaterThanOrEqual(2);
+
+			// Run 1: both uploaded, both tasks created; the node stopped waiting: two error items.
+			expect(runs[0].counts.uploads).toEqual(['corrupt.tif', 'good.tif']);
+			expect(runs[0].counts.tasks).toHaveLength(2);
+			expect(runs[0].items.map(({ kind, files }) => [kind, files])).toEqual([
+				['error', 'corrupt.tif'],
+				['error', 'good.tif'],
+			]);
+			for (const item of runs[0].items) {
+				expect(item.says).toMatch(new RegExp(`did not finish within ${TIMED_OUT_TIMEOUT_S} s`));
+			}
+			// Every run while the tasks ran: nothing uploaded, both skipped as being loaded.
+			for (const run of runs.slice(1, afterEnd)) {
+				expect(run.counts).toEqual({ uploads: [], tasks: [] });
+				expect(run.items.map(({ kind, files, says }) => [kind, files, says])).toEqual([
+					['skipped', 'corrupt.tif', 'beingLoaded'],
+					['skipped', 'good.tif', 'beingLoaded'],
+				]);
+				for (const item of run.items) {
+					expect(item.json.message).toMatch(
+						/its task \S+ from an earlier run is still (Scheduled|Planning|Executing)/,
+					);
+				}
+			}
+			// The first run after they ended: exactly corrupt.tif again (its task Failed), good.tif skipped.
+			const settled = runs[afterEnd];
+			expect(settled.counts.uploads).toEqual(['corrupt.tif']);
+			expect(settled.counts.tasks).toEqual(['corrupt.tif']);
+			expect(settled.items.map(({ kind, files, says }) => [kind, files, says])).toEqual([
+				['error', 'corrupt.tif', expect.stringMatching(/ended Failed: .*damaged/)],
+				['skipped', 'good.tif', 'alreadyLoaded'],
+			]);
+			expect(sb.tasks().find((task) => task.id === ended.good)?.status).toBe('Completed');
+		});
+	});
 });
 
 test('3e. every example in examples/ was imported into n8n and run', () => {
@@ -1068,9 +1352,12 @@ test("5. no password and no token the sandbox issued appears in n8n's logs, exec
 		for (const record of records) texts.set(`execution ${record.id}`, JSON.stringify(record));
 		for (const [index, mail] of smtp.messages.entries()) texts.set(`e-mail ${index}`, mail.raw);
 
-		const secrets = [EVERGIS_PASSWORD, WRONG_PASSWORD, SMTP_PASSWORD, ...sandbox.issuedSecrets()];
+		const issued = [sandbox, ...Object.values(own).map((entry) => entry.sandbox)].flatMap((sb) =>
+			sb.issuedSecrets(),
+		);
+		const secrets = [EVERGIS_PASSWORD, WRONG_PASSWORD, SMTP_PASSWORD, ...issued];
 		process.stderr.write(
-			`[e2e] secret scan: ${secrets.length} secrets (${sandbox.issuedSecrets().length} issued by the sandbox) ` +
+			`[e2e] secret scan: ${secrets.length} secrets (${issued.length} issued by the sandboxes) ` +
 				`in ${logs.length} log files (${logs.map((file) => basename(file)).join(', ')}), ` +
 				`${database.length} database files, ${records.length} executions, ${smtp.messages.length} e-mails, ` +
 				`${extraTexts.size} REST answers\n`,

@@ -86,3 +86,37 @@ export async function waitForExecutions(
 		await sleep(options.intervalMs ?? 1_000);
 	}
 }
+
+/** The tables of n8n 2.40 about a workflow's triggers that workflowRows() reads. */
+export type TriggerTable =
+	'workflow_publication_trigger_status' | 'poller_state' | 'scheduled_task';
+
+/**
+ * The workflow's rows of one of n8n 2.40's trigger tables, as stored (JSON columns parsed):
+ * `workflow_publication_trigger_status` says whether each trigger was activated ('activated') or
+ * not ('failed', with its errorMessage); `poller_state` holds a poll trigger's durable cursor (the
+ * durable scheduler with N8N_POLLER_DURABLE_CURSORS_ENABLED); `scheduled_task` has a row per poll
+ * the durable scheduler ran (taskType 'workflow:poll-trigger', its status). [] in a release without
+ * the table.
+ */
+export async function workflowRows(
+	folder: UserFolder,
+	table: TriggerTable,
+	workflowId: string,
+): Promise<Array<Record<string, unknown>>> {
+	const result = await runProcess(
+		folder.install.node,
+		[
+			join(repoRoot(), 'scripts', 'real-n8n', 'query-executions.js'),
+			'--app',
+			folder.install.app,
+			'--rows',
+			table,
+			'--workflow',
+			workflowId,
+		],
+		{ name: `query ${table}`, env: folder.env, timeoutMs: 60_000, maxLines: 10 },
+	);
+	const text = result.stdout.join('\n').trim();
+	return JSON.parse(text === '' ? '[]' : text) as Array<Record<string, unknown>>;
+}

@@ -42,8 +42,10 @@ export { startN8n, waitForWebhook, sleep, type N8nProcess, type StartN8nOptions 
 export {
 	listExecutions,
 	waitForExecutions,
+	workflowRows,
 	type ExecutionRecord,
 	type ListExecutionsOptions,
+	type TriggerTable,
 } from './executions';
 export {
 	ensureQueueServices,
