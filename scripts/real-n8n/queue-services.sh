@@ -12,7 +12,7 @@
 # The servers themselves are started by test/real-n8n/queue.ts and sources.ts as the test's own
 # processes, on free loopback ports, with their data and config in a throwaway folder (initdb +
 # postgres, redis-server with its own options, vsftpd with its own config file); nothing here starts
-# or changes a system service.
+# or changes a system service, and the install keeps the packages from starting theirs.
 set -euo pipefail
 
 log() { printf '[queue-services] %s\n' "$*" >&2; }
@@ -60,6 +60,22 @@ install() {
 	local start=$SECONDS
 	log "installing ${packages} with apt-get"
 	export DEBIAN_FRONTEND=noninteractive
+	# Two suites may install at once (queue and ftp): one at a time, so that the policy below holds
+	# for the whole of each install.
+	exec 9>/var/lock/evergis-queue-services.lock
+	flock 9
+	# The packages' install scripts start their system services through invoke-rc.d (vsftpd on port
+	# 21 with local logins, a postgresql cluster, redis); vsftpd's exits 1 when its service does not
+	# come up (port 21 taken, say), failing the install. Docker's Debian images deny service starts
+	# with /usr/sbin/policy-rc.d; where there is none, one is put there for the install and removed
+	# after it.
+	local policy=/usr/sbin/policy-rc.d
+	if [[ ! -e "${policy}" ]]; then
+		printf '#!/bin/sh\n# scripts/real-n8n/queue-services.sh: no service starts during its install\nexit 101\n' >"${policy}"
+		chmod 755 "${policy}"
+		# shellcheck disable=SC2064 # the path now: the local is gone when the trap runs
+		trap "rm -f '${policy}'" EXIT
+	fi
 	# Another suite may be installing its packages at the same time: wait for dpkg's lock.
 	apt-get update -qq -o DPkg::Lock::Timeout=300 >&2
 	# shellcheck disable=SC2086 # a list of package names
