@@ -349,7 +349,12 @@ async function runStoreChild(
 	script: string,
 	input: StoreBenchInput,
 ): Promise<StoreBenchResult> {
-	const child = spawn(node, [script, JSON.stringify(input)], {
+	// The input names every listed file (10,000 paths): a file, as one argument that long passes
+	// Linux's limit on a single argument (spawn E2BIG).
+	const inputFile = join(input.tmp, 'input.json');
+	mkdirSync(input.tmp, { recursive: true });
+	writeFileSync(inputFile, JSON.stringify(input));
+	const child = spawn(node, [script, inputFile], {
 		stdio: ['ignore', 'pipe', 'inherit'],
 		env: { ...process.env, N8N_DIAGNOSTICS_ENABLED: 'false' },
 	});

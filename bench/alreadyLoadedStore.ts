@@ -404,7 +404,7 @@ async function listingNight(
 	};
 }
 
-main(JSON.parse(process.argv[2] ?? '{}') as StoreBenchInput).then(
+main(JSON.parse(readFileSync(process.argv[2], 'utf8')) as StoreBenchInput).then(
 	(result) => {
 		process.stdout.write(`${JSON.stringify(result)}\n`);
 		process.exit(0);
