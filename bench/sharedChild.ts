@@ -2,7 +2,6 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType } from 'n8n-workf
 
 import { EverGisTiling } from '../nodes/EverGis/EverGisTiling.node';
 import { POLL_BACKOFF } from '../nodes/EverGis/model/pollSchedule';
-import * as pauseModule from '../nodes/EverGis/shared/pause';
 import { REQUEST_LIMIT, RequestLimit } from '../nodes/EverGis/transport/requestLimit';
 import { RETRY } from '../nodes/EverGis/transport/retry';
 import * as tasksModule from '../nodes/EverGis/transport/tasks';
@@ -75,12 +74,6 @@ function applyPatch(patch: NodePatch): void {
 			}
 			return push(...lines);
 		};
-	}
-	const scale = patch.pauseScale;
-	if (scale !== undefined && scale !== 1) {
-		const original = pauseModule.pause;
-		(pauseModule as { pause: typeof original }).pause = async (ms, signal) =>
-			await original(ms * scale, signal);
 	}
 }
 

@@ -13,8 +13,6 @@ export interface NodePatch {
 	fixedLimit?: number;
 	/** Today's fixed poll interval: POLL_BACKOFF.fractionOfAge = 0 (no back-off with the task's age). */
 	fixedPoll?: boolean;
-	/** Every pause() of the node (the wait loop's look, retry delays) lasts this factor of its time. */
-	pauseScale?: number;
 	/** Diagnostics: other values for the node's constants (RETRY, REQUEST_LIMIT), this child only. */
 	retry?: Record<string, number>;
 	limit?: Record<string, number>;
