@@ -515,7 +515,6 @@ export class TestEngine {
 			workflow,
 			context.node,
 			context.functions,
-			staticData,
 		);
 		const first = await activation.poll();
 		if (first.error) throw new TriggerActivationError(first.error);
@@ -563,8 +562,6 @@ export class TriggerActivation {
 	/** Errors of later polls: n8n records each as an error execution, and polls on. */
 	readonly errorExecutions: unknown[] = [];
 	private polls = 0;
-	/** The static data in n8n's database: saved when a poll emitted items. */
-	saved: IDataObject;
 	/** What the activation poll emitted. */
 	firstItems: INodeExecutionData[][] | null = null;
 
@@ -573,10 +570,7 @@ export class TriggerActivation {
 		private readonly workflow: Workflow,
 		private readonly node: INode,
 		private readonly functions: import('n8n-workflow').IPollFunctions,
-		initial: IDataObject,
-	) {
-		this.saved = JSON.parse(JSON.stringify(initial)) as IDataObject;
-	}
+	) {}
 
 	/** The static data as the activation holds it in memory. */
 	get staticData(): IDataObject {
@@ -592,7 +586,6 @@ export class TriggerActivation {
 				this.node,
 				this.functions,
 			);
-			if (items !== null) this.saved = this.staticData;
 			return { items };
 		} catch (error) {
 			if (this.polls > 1) this.errorExecutions.push(error);

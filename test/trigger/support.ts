@@ -171,10 +171,10 @@ export class Poller {
 				outcome = { items: null, error: (error as TriggerActivationError).pollError ?? error };
 			}
 		}
-		if (this.activation) {
-			this.staticData = this.activation.staticData;
-			this.savedOnEmit = this.activation.saved;
-		}
+		if (this.activation) this.staticData = this.activation.staticData;
+		// n8n writes the static data to its database only when a poll emits items: an activation
+		// over the live static data does not (what the database holds stays as it was).
+		if (outcome.items !== null) this.savedOnEmit = this.staticData;
 		return outcome;
 	}
 }
