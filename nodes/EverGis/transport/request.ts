@@ -173,8 +173,8 @@ async function send<T>(
 			};
 			try {
 				// n8n logs in again and resends once when the answer is 401 (its default), and only then:
-				// 419 and 429 mean "busy", 503 "unavailable", 403 "not allowed". n8n gives the request the execution's
-				// cancel signal itself; a request already sent when an item fails is let finish.
+				// 419 and 429 mean "busy", 503 "unavailable", 403 "not allowed". n8n gives the request the
+				// execution's cancel signal itself; a request already sent when an item fails is let finish.
 				const response = (await context.helpers.httpRequestWithAuthentication.call(
 					context,
 					CREDENTIAL_TYPE,
