@@ -83,7 +83,11 @@ export const deduplicator = new MemoryDeduplicator();
  */
 async function loadCore(store?: IDataDeduplicator) {
 	shared ??= (async () => {
-		const folder = mkdtempSync(join(tmpdir(), 'evergis-engine-'));
+		// Another process's engine (anotherProcess) shares the folder, as n8n's processes share binary
+		// data on shared storage in queue mode.
+		const folder =
+			process.env.EVERGIS_ENGINE_FOLDER ?? mkdtempSync(join(tmpdir(), 'evergis-engine-'));
+		process.env.EVERGIS_ENGINE_FOLDER = folder;
 		process.env.N8N_USER_FOLDER = folder;
 		process.env.N8N_DEFAULT_BINARY_DATA_MODE ??= 'filesystem';
 		process.env.N8N_BINARY_DATA_STORAGE_PATH = join(folder, 'binary');
@@ -178,6 +182,34 @@ export class ProductionRuns {
 		if (result.staticData) this.staticData = result.staticData;
 		return result;
 	}
+}
+
+/** Another n8n process on the same database: its engine, and the package as that process loaded it. */
+export interface OtherProcess {
+	engine: TestEngine;
+	loadMemory: typeof import('../../nodes/EverGis/actions/raster/loadMemory');
+}
+
+/**
+ * Another n8n process on the same database, as in queue mode (a main and workers) or multi-main.
+ * The test loads this module anew in a module registry of its own, and asks that copy:
+ *
+ *   await jest.isolateModulesAsync(async () => {
+ *     other = await (await import('../helpers/engine')).asAnotherProcess(deduplicator.process('worker-2'));
+ *   });
+ *
+ * so that n8n-core, n8n-workflow and this package are loaded anew: nothing the package keeps per
+ * process (its queue of store calls) is shared, while n8n's store is, `store` being the same rows
+ * with the process's own calls and failures (each n8n process reaches the one database through
+ * the DataDeduplicationService of its own n8n-core: n8n-core 2.40.3 `data-deduplication-service.js`
+ * `init`, the cli's `deduplication-helper.js`). (This module cannot do the isolation itself: n8n-core
+ * loaded a second time from here crashed V8, jest 30 on Node 20.)
+ */
+export async function asAnotherProcess(store: IDataDeduplicator): Promise<OtherProcess> {
+	return {
+		engine: await TestEngine.create({ deduplicator: store }),
+		loadMemory: await import('../../nodes/EverGis/actions/raster/loadMemory'),
+	};
 }
 
 /** Waits until `condition` holds, looking every 20 ms; fails after `ms`. */
@@ -510,12 +542,7 @@ export class TestEngine {
 			'trigger',
 			options.activation ?? 'activate',
 		);
-		const activation = new TriggerActivation(
-			this.core,
-			workflow,
-			context.node,
-			context.functions,
-		);
+		const activation = new TriggerActivation(this.core, workflow, context.node, context.functions);
 		const first = await activation.poll();
 		if (first.error) throw new TriggerActivationError(first.error);
 		activation.firstItems = first.items;

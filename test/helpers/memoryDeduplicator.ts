@@ -29,9 +29,14 @@ import type {
  *   is refused, as in n8n.
  * Where it differs: it keeps the rows in this process (not a database), the 'latest' modes are not
  * implemented (the package does not use them), and it counts its calls (for tests).
+ *
+ * Several n8n processes (queue mode: a main and workers; multi-main) share one database, and each
+ * reaches it through its own n8n-core: `process(name)` is this store as another process reaches it,
+ * the same rows, its own count of calls and its own failures (a database that one worker cannot
+ * reach, a process that was killed and makes no more calls).
  */
 export class MemoryDeduplicator implements IDataDeduplicator {
-	private readonly rows = new Map<string, { mode: DeduplicationMode; data: string[] }>();
+	private readonly processes = new Map<string, MemoryDeduplicator>();
 	/** A turn of the event loop between a call's read and its write, like a database round trip. */
 	yieldBetweenReadAndWrite = true;
 	/** Calls by kind since the last reset. */
@@ -41,6 +46,21 @@ export class MemoryDeduplicator implements IDataDeduplicator {
 	 * its number among calls of that kind (from 1); the error it gives is thrown.
 	 */
 	failWhen: ((kind: CallKind, count: number) => Error | undefined) | undefined;
+
+	/** `rows`: the database, shared with the other processes' views (see `process`). */
+	constructor(
+		private readonly rows = new Map<string, { mode: DeduplicationMode; data: string[] }>(),
+	) {}
+
+	/** The same store as another n8n process reaches it (made once per name, reset with this one). */
+	process(name: string): MemoryDeduplicator {
+		let view = this.processes.get(name);
+		if (!view) {
+			view = new MemoryDeduplicator(this.rows);
+			this.processes.set(name, view);
+		}
+		return view;
+	}
 
 	static hash(value: DeduplicationItemTypes): string {
 		return createHash('md5').update(value.toString()).digest('base64');
@@ -57,11 +77,14 @@ export class MemoryDeduplicator implements IDataDeduplicator {
 		return this.entries(workflowId, nodeId).includes(MemoryDeduplicator.hash(value));
 	}
 
+	/** Empties the database, and resets the calls and failures of this view and every process's. */
 	reset(): void {
 		this.rows.clear();
-		this.calls = { check: 0, remove: 0, clear: 0, count: 0 };
-		this.failWhen = undefined;
-		this.yieldBetweenReadAndWrite = true;
+		for (const view of [this, ...this.processes.values()]) {
+			view.calls = { check: 0, remove: 0, clear: 0, count: 0 };
+			view.failWhen = undefined;
+			view.yieldBetweenReadAndWrite = true;
+		}
 	}
 
 	async checkProcessedAndRecord(
