@@ -21,7 +21,7 @@ export class EverGisTiling implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle:
-			'={{ ({ "raster:uploadToCatalog": "Upload to catalog " + ($parameter["catalog"]?.value ?? ""), "raster:keepNewFiles": "Keep new files for " + ($parameter["catalog"]?.value ?? ""), "task:get": "Get task", "task:getStatus": "Get task status", "task:waitForCompletion": "Wait for task", "task:cancel": "Cancel task", "file:upload": "Upload file" })[$parameter["resource"] + ":" + $parameter["operation"]] }}',
+			'={{ ({ "raster:uploadToCatalog": "Upload to catalog " + ($parameter["catalog"]?.value ?? ""), "raster:keepNewFiles": "Keep new files for " + ($parameter["catalog"]?.value ?? ""), "raster:markAsLoaded": "Mark files as loaded in " + ($parameter["catalog"]?.value ?? ""), "task:get": "Get task", "task:getStatus": "Get task status", "task:waitForCompletion": "Wait for task", "task:cancel": "Cancel task", "file:upload": "Upload file" })[$parameter["resource"] + ":" + $parameter["operation"]] }}',
 		description:
 			'Load GeoTIFFs and other rasters into EverGIS raster catalogs, and follow the tiling tasks',
 		defaults: { name: 'EverGIS Tiling' },

@@ -158,17 +158,163 @@ describe('Raster → Keep New Files, and Upload to Catalog by Key', () => {
 		expect(keysOf(filtered, 1)).toEqual([A.Key]);
 	});
 
-	test('an empty File Key and an unknown catalog are errors of their item; Continue On Fail keeps the others going', async () => {
+	test('an empty File Key and an unknown catalog are errors of their item; under Continue (Regular Output) the error item goes to Loaded or Loading, never to the download; under Continue (Error Output) to the error output', async () => {
+		// Regression (review N10): the error item went to New, and from there into the download.
 		const spec = filterWorkflow([A, { ...B, Key: '', ETag: '' }]);
 		spec.nodes[2] = { ...spec.nodes[2], onError: 'continueRegularOutput' };
 		const result = await engine.run(spec);
-		expect(keysOf(result, 0)).toEqual([A.Key, undefined]);
-		expect(result.output('EverGIS', 0)[1].json.error).toBe(
-			"File Key is empty for this item (':') [item 1]",
-		);
+		expect(keysOf(result, 0)).toEqual([A.Key]);
+		expect(result.output('EverGIS', 1).map((item) => [item.json.error, item.pairedItem])).toEqual([
+			["File Key is empty for this item (':') [item 1]", { item: 1 }],
+		]);
+		const toErrorOutput = filterWorkflow([A, { ...B, Key: '', ETag: '' }]);
+		toErrorOutput.nodes[2] = { ...toErrorOutput.nodes[2], onError: 'continueErrorOutput' };
+		const routed = await engine.run(toErrorOutput);
+		expect(keysOf(routed, 0)).toEqual([A.Key]);
+		expect(routed.output('EverGIS', 1)).toEqual([]);
+		expect(routed.output('EverGIS', 2).map((item) => [item.json.error, item.pairedItem])).toEqual([
+			["File Key is empty for this item (':') [item 1]", { item: 1 }],
+		]);
 		const unknown = await engine.run(
 			filterWorkflow([A], { catalog: { __rl: true, mode: 'name', value: 'demo.no_such' } }),
 		);
 		expect(unknown.error?.message).toBe("EverGIS has no catalog 'demo.no_such' [item 0]");
+	});
+
+	test("a look that n8n's store cannot take back leaves the new file new: a production run's next look takes its mark back; after a manual run the next look says 'uncertain', never 'loaded'", async () => {
+		// Regression (review N6): the look-up records every key, then removes the unwanted ones; a
+		// failed removal left a file that was never uploaded counted as loaded, for good.
+		const nightly = new ProductionRuns(engine);
+		deduplicator.failWhen = (kind) =>
+			kind === 'remove' ? new Error('deadlock detected') : undefined;
+		const failing = await nightly.run(filterWorkflow([A]));
+		expect(keysOf(failing, 0)).toEqual([A.Key]);
+		const hints = (failing.run.data.resultData.runData.EverGIS?.[0]?.hints ?? []).map(
+			(hint) => hint.message,
+		);
+		expect(hints.join(' ')).toMatch(
+			/could not take back what the look-up recorded: deadlock detected\. 1 file\(s\) that are not loaded stay marked as loaded until the next production run/,
+		);
+		deduplicator.failWhen = undefined;
+		const next = await nightly.run(filterWorkflow([A]));
+		expect(keysOf(next, 0)).toEqual([A.Key]);
+		expect(deduplicator.entries('wf-test')).toEqual([]);
+
+		// A manual run: n8n keeps no note of it, and the next look names the file.
+		deduplicator.failWhen = (kind) =>
+			kind === 'remove' ? new Error('deadlock detected') : undefined;
+		await engine.run(filterWorkflow([B]));
+		deduplicator.failWhen = undefined;
+		const after = await engine.run(filterWorkflow([B]));
+		expect(keysOf(after, 0)).toEqual([]);
+		expect(after.output('EverGIS', 1)[0].json.evergis).toMatchObject({
+			reason: 'uncertain',
+			message: expect.stringMatching(
+				/^Counted as loaded, but no run knows that it was: .*These Input Files/,
+			),
+		});
+	});
+});
+
+describe('Raster → Mark as Loaded: the first night on a catalog that is already full', () => {
+	const FILES = ['one', 'two', 'three', 'four', 'five'].map((name, i) => ({
+		Key: `archive/${name}.tif`,
+		ETag: `"e${i}"`,
+		raster: [
+			'rgb-byte-tenth.tif',
+			'cogeo.tif',
+			'float32.tif',
+			'world.byte.tif',
+			'rgb-byte-tenth.tif',
+		][i],
+	}));
+	const markWorkflow = (objects: Listed[], more: INodeParameters = {}) =>
+		tilingWorkflow(
+			{
+				resource: 'raster',
+				operation: 'markAsLoaded',
+				catalog: { __rl: true, mode: 'name', value: CATALOG },
+				fileKey: FILE_KEY,
+				...more,
+			},
+			listing(objects),
+			{ continueOnFail: true },
+		);
+
+	test('mark 5 files of a listing: Keep New Files then finds none of them new, and Upload to Catalog (Skip Files Already Loaded, by Key) uploads none of them', async () => {
+		const before = sandbox.uploads().length;
+		const marked = await engine.run(markWorkflow(FILES));
+		expect(marked.error).toBeUndefined();
+		expect(
+			marked.output('EverGIS').map((item) => [item.json.Key, item.json.evergis, item.pairedItem]),
+		).toEqual(
+			FILES.map((file, index) => [
+				file.Key,
+				{
+					marked: true,
+					reason: 'marked',
+					serviceName: CATALOG,
+					message: expect.stringMatching(/^Marked as loaded into demo\.landsat_images/),
+				},
+				{ item: index },
+			]),
+		);
+		expect(deduplicator.entries('wf-test')).toHaveLength(5);
+		expect(sandbox.uploads()).toHaveLength(before);
+
+		const filtered = await engine.run(filterWorkflow([...FILES, A]));
+		expect(keysOf(filtered, 0)).toEqual([A.Key]);
+		expect(keysOf(filtered, 1)).toEqual(FILES.map((file) => file.Key));
+
+		const uploads = sandbox.uploads().length;
+		const loading = await engine.run(loadWorkflow([...FILES, A]));
+		expect(loading.output('EverGIS').map((item) => item.json.skipped ?? item.json.status)).toEqual([
+			true,
+			true,
+			true,
+			true,
+			true,
+			'Completed',
+		]);
+		expect(
+			sandbox
+				.uploads()
+				.slice(uploads)
+				.map((upload) => upload.fileId),
+		).toEqual([expect.stringMatching(/^incoming_a_[0-9a-f]{12}\.tif$/)]);
+		// Marking again changes nothing; an empty File Key is its item's error (Continue On Fail).
+		const again = await engine.run(markWorkflow([FILES[0], { ...B, Key: '', ETag: '' }]));
+		expect(
+			again
+				.output('EverGIS')
+				.map((item) => (item.json.evergis as IDataObject | undefined)?.reason ?? item.json.error),
+		).toEqual(['alreadyLoaded', "File Key is empty for this item (':') [item 1]"]);
+	});
+
+	test('a file another execution is loading now is not marked; a file whose load is uncertain is', async () => {
+		sandbox.failNext('upload', 'hang', 1);
+		const cancel = new AbortController();
+		const loading = engine.run(loadWorkflow([A]), { signal: cancel.signal });
+		await waitUntil(() => deduplicator.calls.check >= 1 && sandbox.stats().faults.upload >= 1);
+		const marked = await engine.run(markWorkflow([A]));
+		cancel.abort();
+		await loading;
+		expect(marked.output('EverGIS')[0].json.evergis).toMatchObject({
+			marked: false,
+			reason: 'beingLoaded',
+		});
+		// A task creation that may have created the task: uncertain, until a user marks it.
+		sandbox.setOptions({ faults: { createTask: { rate: 1, kinds: ['502'] } } });
+		await engine.run(loadWorkflow([B]));
+		sandbox.setOptions({ faults: {} });
+		const mark = await engine.run(markWorkflow([B]));
+		expect(mark.output('EverGIS')[0].json.evergis).toMatchObject({
+			marked: true,
+			reason: 'marked',
+		});
+		const filtered = await engine.run(filterWorkflow([B]));
+		expect((filtered.output('EverGIS', 1)[0].json.evergis as IDataObject).reason).toBe(
+			'alreadyLoaded',
+		);
 	});
 });

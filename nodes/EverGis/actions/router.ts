@@ -6,19 +6,30 @@ import type { NodeError } from '../shared/nodeErrors';
 import { asNodeError, errorItem, operationError } from '../shared/nodeErrors';
 import { mapWithConcurrency } from '../shared/pool';
 import { EverGisRun } from '../transport/run';
-import type { WaitOutcome } from '../transport/waitForTask';
 import { waitForTask } from '../transport/waitForTask';
 import { concurrencyOf } from './common/descriptions';
 import * as file from './file';
 import * as raster from './raster';
 import * as task from './task';
-import type { Operation, PendingTask } from './types';
+import type { ItemResult, Operation, PendingTask } from './types';
 
 const resources: Record<string, Record<string, Operation>> = {
 	raster: raster.operations,
 	task: task.operations,
 	file: file.operations,
 };
+
+/** One item's output: on the node's first output, its items then one part per task, in order; on its second. */
+interface ItemOutput {
+	first: Array<Promise<INodeExecutionData[]>>;
+	second: INodeExecutionData[];
+}
+
+/** The same once every part has ended. */
+interface EndedOutput {
+	first: INodeExecutionData[];
+	second: INodeExecutionData[];
+}
 
 /**
  * Runs the chosen operation for every input item, as Databricks' node does, with two more things:
@@ -45,16 +56,13 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const concurrency = concurrencyOf(this);
 	const run = new EverGisRun(this, { itemsAtOnce: concurrency });
 	const continueOnFail = this.continueOnFail();
+	const toErrorOutput = this.getNode().onError === 'continueErrorOutput';
 	let firstFailure: NodeError | undefined;
 
 	/** An item's failure: its error item, or (without Continue On Fail) the end of the run. */
-	const failed = (
-		error: unknown,
-		itemIndex: number,
-		context: IDataObject = {},
-	): INodeExecutionData[] => {
+	const failed = (error: unknown, itemIndex: number, context: IDataObject = {}) => {
 		const failure = asNodeError(this, error, itemIndex);
-		if (continueOnFail) return [errorItem(failure, itemIndex, context)];
+		if (continueOnFail) return [errorItem(failure, itemIndex, context, toErrorOutput)];
 		if (!firstFailure) {
 			firstFailure = failure;
 			run.stop('itemFailed');
@@ -63,80 +71,93 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	};
 
 	/** A task's output once its wait has ended (nothing when the run stopped for another item). */
-	const outputOnceEnded = async (
-		pending: PendingTask,
-		itemIndex: number,
-	): Promise<INodeExecutionData[]> => {
-		const outcome = await waitForTask(run, pending.wait);
-		await pending.ended?.(outcome);
-		return outputOf(this, pending, outcome, itemIndex, failed);
+	const outputOnceEnded = async (pending: PendingTask, itemIndex: number) => {
+		try {
+			const outcome = await waitForTask(run, pending.wait);
+			await pending.ended?.(outcome);
+			if (!outcome.ended)
+				return outcome.error ? failed(outcome.error, itemIndex, pending.context) : [];
+			const { progress } = outcome;
+			if (isFailureStatus(progress.status) && !pending.outputFailedTasks) {
+				const error = operationError(
+					this.getNode(),
+					`${pending.failure.subject} ended ${progress.status}: ${failureReason(progress)}`,
+					{ itemIndex, description: pending.failure.hint },
+				);
+				return failed(error, itemIndex, pending.context);
+			}
+			return paired([pending.output(progress)], itemIndex);
+		} catch (error) {
+			return failed(error, itemIndex, pending.context);
+		}
 	};
 
-	let prepared: unknown;
-	try {
-		prepared = await operation.prepare?.call(this, run, concurrency);
-	} catch (error) {
-		if (!continueOnFail) throw asNodeError(this, error);
-		const errors = items.map((_item, itemIndex) =>
-			errorItem(asNodeError(this, error, itemIndex), itemIndex),
-		);
-		return operation.outputs === 2 ? [errors, []] : [errors];
-	}
-	/** Per item, its output in order: its own items, then one group per task it handed over. */
-	const outputs: INodeExecutionData[][][] = items.map(() => []);
-	const second: INodeExecutionData[][] = items.map(() => []);
-	const waits: Array<Promise<void>> = [];
-	try {
-		await mapWithConcurrency(
+	/** One item's work: its output now, and a promise per task it handed over (its wait runs on). */
+	const itemOutput = async (itemIndex: number, shared: unknown): Promise<ItemOutput> => {
+		let result: ItemResult;
+		try {
+			result = await operation.execute.call(this, itemIndex, run, shared);
+		} catch (error) {
+			const errors = failed(error, itemIndex);
+			return operation.errorOutput === 1
+				? { first: [], second: errors }
+				: { first: [Promise.resolve(errors)], second: [] };
+		}
+		return {
+			first: [
+				Promise.resolve(paired(result.items ?? [], itemIndex)),
+				...(result.pending ?? []).map(async (pending) => await outputOnceEnded(pending, itemIndex)),
+			],
+			second: paired(result.second ?? [], itemIndex),
+		};
+	};
+
+	/** Every item's output once its work and its tasks' waits have ended. */
+	const itemsOutput = async (shared: unknown): Promise<EndedOutput[]> => {
+		try {
+			await operation.prepare?.call(this, shared, run, concurrency);
+		} catch (error) {
+			if (!continueOnFail) throw asNodeError(this, error);
+			return items.map((_item, itemIndex) => {
+				const errors = [
+					errorItem(asNodeError(this, error, itemIndex), itemIndex, {}, toErrorOutput),
+				];
+				return operation.errorOutput === 1
+					? { first: [], second: errors }
+					: { first: errors, second: [] };
+			});
+		}
+		const started = await mapWithConcurrency(
 			items,
 			concurrency,
-			async (_item, itemIndex) => {
-				try {
-					const result = await operation.execute.call(this, itemIndex, run, prepared);
-					outputs[itemIndex].push(paired(result.items ?? [], itemIndex));
-					second[itemIndex] = paired(result.second ?? [], itemIndex);
-					for (const pending of result.pending ?? []) {
-						const group: INodeExecutionData[] = [];
-						outputs[itemIndex].push(group);
-						waits.push(outputOnceEnded(pending, itemIndex).then((out) => void group.push(...out)));
-					}
-				} catch (error) {
-					outputs[itemIndex].push(failed(error, itemIndex));
-				}
-			},
+			async (_item, itemIndex) => await itemOutput(itemIndex, shared),
 			() => run.signal.aborted,
 		);
-		await Promise.all(waits);
+		return await Promise.all(
+			started.map(async (result) => {
+				if (result?.status !== 'fulfilled') return { first: [], second: [] };
+				return {
+					first: (await Promise.all(result.value.first)).flat(),
+					second: result.value.second,
+				};
+			}),
+		);
+	};
+
+	const shared = operation.start?.call(this, run);
+	let outputs: EndedOutput[];
+	try {
+		outputs = await itemsOutput(shared);
 	} finally {
-		await operation.finish?.call(this, prepared);
+		await operation.finish?.call(this, shared);
 	}
 	if (firstFailure) throw withSubmittedTasks(run, firstFailure);
-	return operation.outputs === 2 ? [outputs.flat(2), second.flat()] : [outputs.flat(2)];
+	const first = outputs.flatMap((output) => output.first);
+	return operation.outputs === 2 ? [first, outputs.flatMap((output) => output.second)] : [first];
 }
 
 function paired(items: INodeExecutionData[], itemIndex: number): INodeExecutionData[] {
 	return items.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
-}
-
-/** The output for a task the item waited for: its item, or its failure (a task that ended Failed, …). */
-function outputOf(
-	context: IExecuteFunctions,
-	pending: PendingTask,
-	outcome: WaitOutcome,
-	itemIndex: number,
-	failed: (error: unknown, itemIndex: number, context: IDataObject) => INodeExecutionData[],
-): INodeExecutionData[] {
-	if (!outcome.ended) return outcome.error ? failed(outcome.error, itemIndex, pending.context) : [];
-	const { progress } = outcome;
-	if (isFailureStatus(progress.status) && !pending.outputFailedTasks) {
-		const error = operationError(
-			context.getNode(),
-			`${pending.failure.subject} ended ${progress.status}: ${failureReason(progress)}`,
-			{ itemIndex, description: pending.failure.hint },
-		);
-		return failed(error, itemIndex, pending.context);
-	}
-	return paired([pending.output(progress)], itemIndex);
 }
 
 /** The node's error names the tasks it had submitted: they keep running on EverGIS. */

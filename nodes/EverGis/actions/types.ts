@@ -27,6 +27,7 @@ export interface PendingTask {
 	context: IDataObject;
 }
 
+/** What one item's work gives: its output now, then one part per task, in this order. */
 export interface ItemResult {
 	/** Output for this item now (pairedItem is set by the router). */
 	items?: INodeExecutionData[];
@@ -37,22 +38,34 @@ export interface ItemResult {
 }
 
 /**
- * One operation. `prepare` runs once before the items' own work, for what is better done for all
- * items at once (Upload to Catalog: one look-up of every item's files in the memory of loaded
- * files); what it returns is handed to each item's `execute`. `finish` runs once at the end,
- * however the run ended (it lets go of what no item took).
+ * One operation. What its items share in one run (the memory of loaded files) is made by `start`,
+ * which cannot fail, before anything else; `prepare` then does what is better done for all items at
+ * once (one look-up of every item's files); each item's `execute` gets it; and `finish` ends it
+ * however the run ended, a failed `prepare` included (it lets go of what no item took).
  */
-export interface Operation<Prepared = unknown> {
+export interface Operation<Shared = unknown> {
 	description: INodeProperties[];
 	/** The node's outputs for this operation (its `outputs` expression shows as many): 1 unless said. */
 	outputs?: 1 | 2;
-	prepare?(this: IExecuteFunctions, run: EverGisRun, concurrency: number): Promise<Prepared>;
+	/**
+	 * Where an item's error item goes under Continue (using Regular Output): 0 unless said. Keep New
+	 * Files sends them to its second output, away from the download that follows New. Under Continue
+	 * (using Error Output) n8n moves every error item to the error output itself.
+	 */
+	errorOutput?: 0 | 1;
+	start?(this: IExecuteFunctions, run: EverGisRun): Shared;
+	prepare?(
+		this: IExecuteFunctions,
+		shared: Shared,
+		run: EverGisRun,
+		concurrency: number,
+	): Promise<void>;
 	/** The work for one item. Runs concurrently with other items. */
 	execute(
 		this: IExecuteFunctions,
 		itemIndex: number,
 		run: EverGisRun,
-		prepared: Prepared,
+		shared: Shared,
 	): Promise<ItemResult>;
-	finish?(this: IExecuteFunctions, prepared: Prepared): Promise<void>;
+	finish?(this: IExecuteFunctions, shared: Shared): Promise<void>;
 }

@@ -108,11 +108,18 @@ export function withDetails(error: NodeError, details: IDataObject): NodeError {
 	return error;
 }
 
-/** The output item that stands for a failed item under Continue On Fail. */
+/**
+ * The output item that stands for a failed item under Continue On Fail: the error's message,
+ * description and details in its JSON. Under Continue (using Error Output), `toErrorOutput`, it also
+ * carries the error itself, as n8n's own nodes do: n8n then moves it to the node's error output
+ * (n8n-core `workflow-execute.js` `handleNodeErrorOutput`, 1.x and 2.x) and keeps only the message
+ * in its JSON (`normalizeNodeErrors`), the error beside it.
+ */
 export function errorItem(
 	error: NodeApiError | NodeOperationError,
 	itemIndex: number,
 	context: IDataObject = {},
+	toErrorOutput = false,
 ): INodeExecutionData {
 	const details = error.context.details;
 	return {
@@ -123,6 +130,7 @@ export function errorItem(
 			...(details && typeof details === 'object' ? (details as IDataObject) : {}),
 			...context,
 		},
+		...(toErrorOutput ? { error } : {}),
 		pairedItem: { item: itemIndex },
 	};
 }

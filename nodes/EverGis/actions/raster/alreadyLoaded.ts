@@ -12,11 +12,12 @@ import type { FileState, Forget } from './loadMemory';
 import { LoadMemory } from './loadMemory';
 
 /**
- * Skip Files Already Loaded: the option's fields, the files' keys, and the per-run look-up of the
- * items' files in the memory of loaded files (loadMemory.ts holds the memory and its rule). A file is
- * keyed by the EverGIS host, the catalog and either its SHA-256 (read as a stream), its name and
- * size, or a key the user's expression gives (e.g. an S3 object's key and ETag): the same key
- * Raster → Keep New Files reads from a listing before any download.
+ * Skip Files Already Loaded: the option's fields, the files' keys, and how a run finds the keys of
+ * its items (Upload to Catalog's files; Keep New Files' and Mark as Loaded's listing). What the
+ * memory holds and every rule of a file's life are in loadMemory.ts. A file is keyed by the EverGIS
+ * host, the catalog and either its SHA-256 (read as a stream), its name and size, or a key the
+ * user's expression gives (e.g. an S3 object's key and ETag): the same key Raster → Keep New Files
+ * and Mark as Loaded read from a listing before any download.
  */
 
 export type MatchFilesBy = 'content' | 'nameAndSize' | 'key';
@@ -188,30 +189,30 @@ interface ItemLookup {
 }
 
 /**
- * The run's look-up of every item's files, made once before the items' own work: first the
- * catalogs (a misspelt one fails before any file is read), then each item's files (hashed,
- * Concurrency at a time), then one call to the memory for all of them, which claims the new ones.
+ * Skip Files Already Loaded for one run of Upload to Catalog: every item's files are identified
+ * (first the catalogs, so that a misspelt one fails before any file is read; then each item's files,
+ * hashed Concurrency at a time), then looked up in the memory in one call (loadMemory.ts), which
+ * claims the new ones. Made where the run starts, before anything can fail, so that the run's end
+ * (`finish`) always lets go of what it claimed.
  */
 export class AlreadyLoaded {
-	/** Keys an item of this run has taken to load: a copy of the same file in another item is skipped. */
-	private readonly takenInRun = new Set<string>();
+	readonly memory: LoadMemory;
+	private items: Array<ItemLookup | Error | undefined> = [];
 
-	private constructor(
-		readonly memory: LoadMemory,
-		private readonly items: Array<ItemLookup | Error | undefined>,
-		private readonly states: Map<string, FileState>,
-	) {}
+	constructor(
+		private readonly context: IExecuteFunctions,
+		private readonly run: EverGisRun,
+	) {
+		this.memory = new LoadMemory(run, context, 'load');
+	}
 
-	static async lookUp(
-		context: IExecuteFunctions,
-		run: EverGisRun,
-		concurrency: number,
-		describe: DescribeItem,
-	): Promise<AlreadyLoaded | undefined> {
+	/** The look-up, when some item has Skip Files Already Loaded on. */
+	async lookUp(concurrency: number, describe: DescribeItem): Promise<void> {
+		const { context, run } = this;
 		const inputs = context.getInputData();
 		const skips = (itemIndex: number) =>
 			context.getNodeParameter('skipAlreadyLoaded', itemIndex, false) === true;
-		if (!inputs.some((_input, itemIndex) => skips(itemIndex))) return undefined;
+		if (!inputs.some((_input, itemIndex) => skips(itemIndex))) return;
 		const host = await hostOf(run);
 		const items: Array<ItemLookup | Error | undefined> = new Array(inputs.length);
 		await mapWithConcurrency(
@@ -233,21 +234,21 @@ export class AlreadyLoaded {
 				items[itemIndex] = new Error('The execution stopped before the item was looked up');
 			}
 		});
+		this.items = items;
 		const identified = items.filter(
 			(item): item is ItemLookup => item !== undefined && !(item instanceof Error),
 		);
-		const memory = new LoadMemory(run, context);
-		if (identified.length === 0) return new AlreadyLoaded(memory, items, new Map());
-		const keysOf = (item: ItemLookup) =>
-			[...item.files.values()].map((file) => ({ key: file.key }));
+		if (identified.length === 0) return;
 		const forgetAll = identified.some((item) => item.settings.forget === 'all');
 		const forgetThese = identified.some((item) => item.settings.forget === 'theseFiles');
-		const states = await memory.lookUp(identified.flatMap(keysOf), {
-			claim: true,
-			forget: forgetAll ? 'all' : forgetThese ? 'theseFiles' : 'nothing',
-			maxEntries: Math.min(...identified.map((item) => item.settings.maxEntries)),
-			readNodeMemory: true,
-		});
+		await this.memory.lookUp(
+			identified.flatMap((item) => [...item.files.values()].map((file) => file.key)),
+			{
+				forget: forgetAll ? 'all' : forgetThese ? 'theseFiles' : 'nothing',
+				maxEntries: Math.min(...identified.map((item) => item.settings.maxEntries)),
+				readNodeMemory: true,
+			},
+		);
 		if (forgetAll || forgetThese) {
 			context.addExecutionHints({
 				message:
@@ -257,52 +258,24 @@ export class AlreadyLoaded {
 				location: 'outputPane',
 			});
 		}
-		return new AlreadyLoaded(memory, items, states);
 	}
 
 	/** The item's files as the memory knows them, or undefined when the item does not use the option. */
-	forItem(context: IExecuteFunctions, itemIndex: number): ItemMemory | undefined {
+	forItem(itemIndex: number): ItemMemory | undefined {
 		const item = this.items[itemIndex];
-		if (item instanceof Error) throw asNodeError(context, item, itemIndex);
+		if (item instanceof Error) throw asNodeError(this.context, item, itemIndex);
 		if (!item) return undefined;
-		return new ItemMemory(context, itemIndex, item, this);
-	}
-
-	/** The memory's verdict on a file for this run; the first item of the run to ask takes a new file. */
-	verdict(key: string): FileState {
-		const state = this.states.get(key) ?? { state: 'new' };
-		if (state.state !== 'new') return state;
-		if (this.takenInRun.has(key)) {
-			return { state: 'beingLoaded', why: 'another item of this execution loads the same file' };
-		}
-		this.takenInRun.add(key);
-		return state;
-	}
-
-	/**
-	 * At the end of the run: lets go of the claims no item took (their items failed before, or the
-	 * run stopped), and says which tasks no later run will ask, where n8n keeps no state of the run.
-	 */
-	async finish(): Promise<void> {
-		this.memory.reportUnsettled();
-		await this.letGoUntaken();
-	}
-
-	private async letGoUntaken(): Promise<void> {
-		const untaken = [...this.states]
-			.filter(([key, state]) => state.state === 'new' && !this.takenInRun.has(key))
-			.map(([key]) => ({ key }));
-		await this.memory.letGo(untaken);
+		return new ItemMemory(this.context, itemIndex, item, this.memory);
 	}
 }
 
-/** One item's files in the memory. */
+/** One item's files in the memory: each by its key. */
 export class ItemMemory {
 	constructor(
 		private readonly context: IExecuteFunctions,
 		private readonly itemIndex: number,
 		private readonly lookup: ItemLookup,
-		private readonly run: AlreadyLoaded,
+		private readonly memory: LoadMemory,
 	) {}
 
 	get matchBy(): MatchFilesBy {
@@ -319,22 +292,26 @@ export class ItemMemory {
 		return identity;
 	}
 
-	/** What the memory says of the file for this item (new ones are this item's to load). */
-	stateOf(file: ItemFile): FileState {
-		return this.run.verdict(this.identity(file).key);
+	/** What the memory says of the file for this item: a new one is this item's to load. */
+	take(file: ItemFile): FileState {
+		return this.memory.take(this.identity(file).key);
 	}
 
 	async taskCreated(files: ItemFile[], taskId: string): Promise<void> {
-		await this.run.memory.taskCreated(this.keys(files), taskId, this.lookup.settings.maxEntries);
+		await this.memory.taskCreated(this.keys(files), taskId);
+	}
+
+	async taskMayExist(files: ItemFile[], error: unknown): Promise<void> {
+		await this.memory.taskMayExist(this.keys(files), error);
 	}
 
 	async taskEnded(files: ItemFile[], outcome: WaitOutcome): Promise<void> {
-		await this.run.memory.taskEnded(this.keys(files), outcome);
+		await this.memory.taskEnded(this.keys(files), outcome);
 	}
 
-	/** These files will not be loaded by this run (their item failed): their claims go. */
+	/** These files will not be loaded by this item (it failed before their task): their claims go. */
 	async letGo(files: ItemFile[]): Promise<void> {
-		await this.run.memory.letGo(this.keys(files));
+		await this.memory.letGo(this.keys(files));
 	}
 
 	/** What a skipped output item says about the files. */
@@ -350,9 +327,52 @@ export class ItemMemory {
 		});
 	}
 
-	private keys(files: ItemFile[]) {
-		return files.map((file) => ({ key: this.identity(file).key }));
+	private keys(files: ItemFile[]): string[] {
+		return files.map((file) => this.identity(file).key);
 	}
+}
+
+/** Keep New Files and Mark as Loaded: each item's key (catalog and File Key), or why it has none. */
+export interface ListingKeys {
+	keys: Array<string | Error>;
+	forget: Forget;
+	maxEntries: number;
+}
+
+/**
+ * The keys of a listing's items (items without files: S3 Get Many, FTP List, …): the catalogs
+ * first (each once per run), Concurrency items at a time; an item's error is kept for its own work.
+ */
+export async function listingKeys(
+	context: IExecuteFunctions,
+	run: EverGisRun,
+	concurrency: number,
+): Promise<ListingKeys> {
+	const inputs = context.getInputData();
+	const host = await hostOf(run);
+	const keys: Array<string | Error> = new Array(inputs.length);
+	let forget: Forget = 'nothing';
+	let maxEntries = Number.POSITIVE_INFINITY;
+	await mapWithConcurrency(inputs, concurrency, async (_input, itemIndex) => {
+		try {
+			const serviceName = context.getNodeParameter('catalog', itemIndex, '', {
+				extractValue: true,
+			}) as string;
+			const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+			if (options.forgetEarlierLoads === 'all') forget = 'all';
+			else if (options.forgetEarlierLoads === 'theseFiles' && forget !== 'all')
+				forget = 'theseFiles';
+			if (options.rememberAtMost !== undefined) {
+				maxEntries = Math.min(maxEntries, rememberAtMostOf(context, itemIndex, options));
+			}
+			const userKey = fileKeyOf(context, itemIndex);
+			await checkCatalogExists(run, serviceName);
+			keys[itemIndex] = keyFromFileKey(host, serviceName, userKey);
+		} catch (error) {
+			keys[itemIndex] = error instanceof Error ? error : new Error(String(error));
+		}
+	});
+	return { keys, forget, maxEntries };
 }
 
 async function identifyItem(
@@ -390,6 +410,21 @@ function settingsOf(context: IExecuteFunctions, itemIndex: number): Settings {
 	const matchBy = context.getNodeParameter('matchFilesBy', itemIndex, 'content') as MatchFilesBy;
 	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const forget = (options.forgetEarlierLoads ?? 'nothing') as Forget;
+	const maxEntries = rememberAtMostOf(context, itemIndex, options);
+	if (!['content', 'nameAndSize', 'key'].includes(matchBy)) {
+		throw operationError(context.getNode(), `Match Files By '${String(matchBy)}' is not known`, {
+			itemIndex,
+		});
+	}
+	return { matchBy, forget, maxEntries };
+}
+
+/** Remember at Most of an item, checked. */
+function rememberAtMostOf(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	options: IDataObject,
+): number {
 	const maxEntries = Number(options.rememberAtMost ?? DEFAULT_MAX_ENTRIES);
 	if (!Number.isInteger(maxEntries) || maxEntries < 1) {
 		throw operationError(
@@ -401,12 +436,7 @@ function settingsOf(context: IExecuteFunctions, itemIndex: number): Settings {
 			},
 		);
 	}
-	if (!['content', 'nameAndSize', 'key'].includes(matchBy)) {
-		throw operationError(context.getNode(), `Match Files By '${String(matchBy)}' is not known`, {
-			itemIndex,
-		});
-	}
-	return { matchBy, forget, maxEntries };
+	return maxEntries;
 }
 
 /** What a skipped item shows of a file. */

@@ -1,24 +1,22 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { asNodeError } from '../../shared/nodeErrors';
-import { mapWithConcurrency } from '../../shared/pool';
-import { checkCatalogExists } from '../../transport/catalogs';
-import { hostOf } from '../../transport/request';
 import type { EverGisRun } from '../../transport/run';
 import { catalogLocator } from '../common/catalog';
 import type { ItemResult } from '../types';
-import { fileKeyField, fileKeyOf, forgetEarlierLoadsOption, keyFromFileKey } from './alreadyLoaded';
-import type { FileState, Forget } from './loadMemory';
+import { fileKeyField, forgetEarlierLoadsOption, listingKeys } from './alreadyLoaded';
+import type { FileState } from './loadMemory';
 import { LoadMemory } from './loadMemory';
 
 /**
  * Raster → Keep New Files: filters a listing (S3 Get Many, FTP List, an index of URLs) before any
  * download. Each item names a file by its File Key; the items whose file the workflow's memory of
  * loaded files (loadMemory.ts) does not hold, and no run is loading, go to the first output (New),
- * the others to the second (Loaded or Loading). It records nothing: only Upload to Catalog, with
- * Match Files By → Key and the same File Key, remembers a file, once its task exists. A file whose
- * earlier task ended other than Completed is new again; one whose earlier task no run saw end is
- * settled here by asking EverGIS.
+ * the others to the second (Loaded or Loading), with why. It records nothing: only Upload to
+ * Catalog (Match Files By → Key, the same File Key) remembers a file, once its task exists, and Mark
+ * as Loaded. A file whose earlier task ended other than Completed is new again; one whose earlier
+ * task no run saw end is settled here by asking EverGIS. An item's error goes to the second output
+ * (or n8n's error output), never to the download.
  */
 
 const show = { resource: ['raster'], operation: ['keepNewFiles'] };
@@ -51,43 +49,36 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-/** What the memory says of each item's file, or why the item could not be looked up. */
-type Verdicts = Array<FileState | Error>;
+/** Error items go to Loaded or Loading under Continue (using Regular Output): never to the download. */
+export const errorOutput = 1;
+
+/** The run's listing: each item's key (or why it has none), and the memory they were looked up in. */
+export interface Listing {
+	memory: LoadMemory;
+	keys: Array<string | Error>;
+}
+
+export function start(this: IExecuteFunctions, run: EverGisRun): Listing {
+	return { memory: new LoadMemory(run, this, 'look'), keys: [] };
+}
 
 /** One look-up for every item's file: the catalogs first, then one call to the memory. */
 export async function prepare(
 	this: IExecuteFunctions,
+	listing: Listing,
 	run: EverGisRun,
 	concurrency: number,
-): Promise<Verdicts> {
-	const inputs = this.getInputData();
-	const host = await hostOf(run);
-	const keys: Array<string | Error> = new Array(inputs.length);
-	let forget: Forget = 'nothing';
-	await mapWithConcurrency(inputs, concurrency, async (_input, itemIndex) => {
-		try {
-			const serviceName = this.getNodeParameter('catalog', itemIndex, '', {
-				extractValue: true,
-			}) as string;
-			const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-			if (options.forgetEarlierLoads === 'all') forget = 'all';
-			else if (options.forgetEarlierLoads === 'theseFiles' && forget !== 'all')
-				forget = 'theseFiles';
-			const userKey = fileKeyOf(this, itemIndex);
-			await checkCatalogExists(run, serviceName);
-			keys[itemIndex] = keyFromFileKey(host, serviceName, userKey);
-		} catch (error) {
-			keys[itemIndex] = error instanceof Error ? error : new Error(String(error));
-		}
-	});
+): Promise<void> {
+	const { keys, forget } = await listingKeys(this, run, concurrency);
+	listing.keys = keys;
 	const looked = keys.filter((key): key is string => typeof key === 'string');
-	const states =
-		looked.length === 0
-			? new Map<string, FileState>()
-			: await new LoadMemory(run, this).lookUp(
-					looked.map((key) => ({ key })),
-					{ claim: false, forget, maxEntries: Number.POSITIVE_INFINITY, readNodeMemory: false },
-				);
+	if (looked.length > 0) {
+		await listing.memory.lookUp(looked, {
+			forget,
+			maxEntries: Number.POSITIVE_INFINITY,
+			readNodeMemory: false,
+		});
+	}
 	if (forget !== 'nothing') {
 		this.addExecutionHints({
 			message: `Forget Earlier Loads is '${forget === 'all' ? 'All' : 'These Input Files'}': these files count as new. Set it back to Nothing, or every run does.`,
@@ -95,17 +86,31 @@ export async function prepare(
 			location: 'outputPane',
 		});
 	}
-	return keys.map((key) => (typeof key === 'string' ? (states.get(key) ?? { state: 'new' }) : key));
 }
+
+/** Takes back what the look-up recorded, whatever happened. */
+export async function finish(this: IExecuteFunctions, listing: Listing): Promise<void> {
+	await listing.memory.finish();
+}
+
+/** What the second output says, by the file's state. */
+const NOT_NEW: Record<Exclude<FileState['state'], 'new'>, (state: FileState) => string> = {
+	loaded: () => 'Already loaded into the catalog',
+	beingLoaded: (state) => `Not to be loaded now: ${state.why}`,
+	uncertain: (state) =>
+		`Counted as loaded, but no run knows that it was: ${state.why}. Check the catalog: if the file is missing, ` +
+		"load it once with Upload to Catalog's Options → Forget Earlier Loads → 'These Input Files'.",
+};
 
 export async function execute(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	_run: EverGisRun,
-	verdicts: Verdicts,
+	listing: Listing,
 ): Promise<ItemResult> {
-	const verdict = verdicts[itemIndex];
-	if (verdict instanceof Error) throw asNodeError(this, verdict, itemIndex);
+	const key = listing.keys[itemIndex];
+	if (key instanceof Error) throw asNodeError(this, key, itemIndex);
+	const verdict = listing.memory.stateOf(key);
 	const item = this.getInputData()[itemIndex];
 	const passed = { json: item.json, ...(item.binary ? { binary: item.binary } : {}) };
 	if (verdict.state === 'new') return { items: [passed] };
@@ -116,12 +121,9 @@ export async function execute(
 				json: {
 					...item.json,
 					evergis: {
-						reason: verdict.state === 'loaded' ? 'alreadyLoaded' : 'beingLoaded',
+						reason: verdict.state === 'loaded' ? 'alreadyLoaded' : verdict.state,
 						...(verdict.taskId ? { taskId: verdict.taskId } : {}),
-						message:
-							verdict.state === 'loaded'
-								? 'Already loaded into the catalog'
-								: `Not to be loaded now: ${verdict.why}`,
+						message: NOT_NEW[verdict.state](verdict),
 					},
 				},
 			},

@@ -35,6 +35,7 @@ import {
 	rememberAtMostOption,
 } from './alreadyLoaded';
 import type { FileState } from './loadMemory';
+import { createMayHaveSucceeded } from './loadMemory';
 
 const show = { resource: ['raster'], operation: ['uploadToCatalog'] };
 
@@ -222,23 +223,32 @@ interface StoredFile {
 	size?: number;
 }
 
+/** A task EverGIS created: the files it loads (as the item has them, and as stored), and its body. */
 interface SubmittedTask {
 	taskId: string;
 	status: string;
 	serviceName: string;
 	createNewService: boolean;
+	/** The item's files the task loads (the memory of loaded files knows them by these). */
+	sources: ItemFile[];
 	files: StoredFile[];
 	attributes: IDataObject;
 	submittedAt: number;
 }
 
+/** The run's Skip Files Already Loaded (made before anything else, so that `finish` always ends it). */
+export function start(this: IExecuteFunctions, run: EverGisRun): AlreadyLoaded {
+	return new AlreadyLoaded(this, run);
+}
+
 /** Skip Files Already Loaded: one look-up of every item's files, before any item uploads. */
 export async function prepare(
 	this: IExecuteFunctions,
-	run: EverGisRun,
+	skip: AlreadyLoaded,
+	_run: EverGisRun,
 	concurrency: number,
-): Promise<AlreadyLoaded | undefined> {
-	return await AlreadyLoaded.lookUp(this, run, concurrency, async (index) => ({
+): Promise<void> {
+	await skip.lookUp(concurrency, async (index) => ({
 		serviceName: this.getNodeParameter('catalog', index, '', { extractValue: true }) as string,
 		files: await itemFiles.call(
 			this,
@@ -250,15 +260,15 @@ export async function prepare(
 }
 
 /** New files that no item took (its item failed early, the run stopped) load again next run. */
-export async function finish(this: IExecuteFunctions, skip: AlreadyLoaded | undefined) {
-	await skip?.finish();
+export async function finish(this: IExecuteFunctions, skip: AlreadyLoaded): Promise<void> {
+	await skip.memory.finish();
 }
 
 export async function execute(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	run: EverGisRun,
-	skip: AlreadyLoaded | undefined,
+	skip: AlreadyLoaded,
 ): Promise<ItemResult> {
 	const parameters: Parameters = {
 		serviceName: this.getNodeParameter('catalog', itemIndex, '', { extractValue: true }) as string,
@@ -268,15 +278,17 @@ export async function execute(
 	};
 	const plans = await planTasks.call(this, itemIndex, parameters);
 	const waitOptions = waitOptionsFrom(parameters.options);
-	// Skip Files Already Loaded: what the memory says of each file; only new ones are loaded.
-	const memory = skip?.forItem(this, itemIndex);
+	// Skip Files Already Loaded: what the memory says of each file; this item loads the new ones.
+	const memory = skip.forItem(itemIndex);
 	const states = new Map<ItemFile, FileState>(
-		plans.flatMap((plan) => plan.files).map((file) => [file, memory?.stateOf(file) ?? NEW]),
+		plans.flatMap((plan) => plan.files).map((file) => [file, memory?.take(file) ?? NEW]),
 	);
-	const toLoad = plans.map((plan) => ({
-		...plan,
-		files: plan.files.filter((file) => states.get(file)?.state === 'new'),
-	}));
+	const toLoad = plans
+		.map((plan) => ({
+			...plan,
+			files: plan.files.filter((file) => states.get(file)?.state === 'new'),
+		}))
+		.filter((plan) => plan.files.length > 0);
 	const keepBinary = parameters.options.keepBinary === true;
 	const skippedItems = memory
 		? plans.flatMap((plan) =>
@@ -288,25 +300,18 @@ export async function execute(
 			)
 		: [];
 	const submitted: SubmittedTask[] = [];
-	/** The files of each submitted task, in order. */
-	const submittedFiles: ItemFile[][] = [];
 	try {
 		// Checked before the first byte is uploaded: the bodies (above) and the catalog.
-		if (!parameters.createNewService && toLoad.some((plan) => plan.files.length > 0)) {
+		if (!parameters.createNewService && toLoad.length > 0) {
 			await checkCatalogExists(run, plans[0].body.target.serviceName);
 		}
 		for (const plan of toLoad) {
-			if (plan.files.length === 0) continue;
-			const task = await submit.call(this, run, plan, itemIndex, submitted);
-			submitted.push(task);
-			submittedFiles.push(plan.files);
-			await memory?.taskCreated(plan.files, task.taskId);
+			submitted.push(await submit.call(this, run, plan, itemIndex, submitted, memory));
 		}
 	} catch (error) {
 		// The files whose task was not created are not loaded: they load again next run. Those whose
-		// task was created count as loaded (the task runs on; a later run asks it how it ended).
-		const withTask = new Set(submittedFiles.flat());
-		await memory?.letGo(toLoad.flatMap((plan) => plan.files).filter((file) => !withTask.has(file)));
+		// task was created (or may have been) count as loaded: the memory knows which.
+		await memory?.letGo(toLoad.flatMap((plan) => plan.files));
 		throw asNodeError(this, error, itemIndex);
 	}
 	const output = (task: SubmittedTask, progress?: TaskProgress) =>
@@ -317,7 +322,7 @@ export async function execute(
 	}
 	return {
 		items: skippedItems,
-		pending: submitted.map((task, index) => ({
+		pending: submitted.map((task) => ({
 			wait: { taskId: task.taskId, itemIndex, since: task.submittedAt, ...waitOptions },
 			context: {
 				taskId: task.taskId,
@@ -325,9 +330,7 @@ export async function execute(
 				files: task.files.map((file) => file.name),
 			},
 			output: (progress) => output(task, progress),
-			ended: memory
-				? async (outcome) => await memory.taskEnded(submittedFiles[index], outcome)
-				: undefined,
+			ended: memory ? async (outcome) => await memory.taskEnded(task.sources, outcome) : undefined,
 			outputFailedTasks: waitOptions.outputFailedTasks,
 			failure: {
 				subject: `Tiling task ${task.taskId}`,
@@ -339,7 +342,21 @@ export async function execute(
 
 const NEW: FileState = { state: 'new' };
 
-/** The output items for a plan's files left out of this run: one per reason (loaded before, being loaded). */
+/** What a skipped item says, by the file's state. */
+const SKIPPED: Record<
+	Exclude<FileState['state'], 'new'>,
+	(state: FileState, serviceName: string) => string
+> = {
+	loaded: (_state, serviceName) =>
+		`Already loaded into ${serviceName} (by an earlier execution): not uploaded again`,
+	beingLoaded: (state) =>
+		`Not loaded by this execution: ${state.why}. A later run loads it if it is not loaded by then.`,
+	uncertain: (state, serviceName) =>
+		`Counted as loaded into ${serviceName}, not uploaded again, but no run knows that it was: ${state.why}. ` +
+		"Check the catalog: if the file is missing, run once with Options → Forget Earlier Loads → 'These Input Files'; if it is there, nothing is to be done.",
+};
+
+/** The output items for a plan's files left out of this run: one per reason (loaded before, being loaded, …). */
 function skippedOutput(
 	this: IExecuteFunctions,
 	memory: ItemMemory,
@@ -363,15 +380,12 @@ function skippedOutput(
 	return [...groups.values()].map(({ state, files: skipped }) => ({
 		json: {
 			skipped: true,
-			reason: state.state === 'loaded' ? 'alreadyLoaded' : 'beingLoaded',
+			reason: state.state === 'loaded' ? 'alreadyLoaded' : state.state,
 			serviceName,
 			matchFilesBy: memory.matchBy,
 			files: memory.describe(skipped),
 			...(state.taskId ? { taskId: state.taskId } : {}),
-			message:
-				state.state === 'loaded'
-					? `Already loaded into ${serviceName} (by an earlier execution): not uploaded again`
-					: `Not loaded by this execution: ${state.why}. A later run loads it if it is not loaded by then.`,
+			message: SKIPPED[state.state as Exclude<FileState['state'], 'new'>](state, serviceName),
 		},
 		...(keepBinary ? { binary: this.getInputData()[itemIndex].binary } : {}),
 	}));
@@ -424,13 +438,17 @@ async function itemFiles(
 	});
 }
 
-/** Uploads the plan's files and creates its task, naming the files by the fileIds EverGIS answered. */
+/**
+ * Uploads the plan's files and creates its task, naming the files by the fileIds EverGIS answered,
+ * and tells the memory of loaded files that the task exists (or may exist).
+ */
 async function submit(
 	this: IExecuteFunctions,
 	run: EverGisRun,
 	plan: TaskPlan,
 	itemIndex: number,
 	earlier: SubmittedTask[],
+	memory: ItemMemory | undefined,
 ): Promise<SubmittedTask> {
 	let stored = await store.call(this, run, plan.files, itemIndex);
 	const create = async () =>
@@ -459,13 +477,17 @@ async function submit(
 			created = await create();
 		}
 	} catch (error) {
-		throw submitFailure(this, error, itemIndex, plan, stored, earlier);
+		const mayExist = memory !== undefined && createMayHaveSucceeded(error);
+		if (mayExist) await memory.taskMayExist(plan.files, error);
+		throw submitFailure(this, error, itemIndex, plan, stored, earlier, mayExist);
 	}
+	await memory?.taskCreated(plan.files, created.taskId);
 	return {
 		taskId: created.taskId,
 		status: created.status,
 		serviceName: plan.body.target.serviceName,
 		createNewService: plan.body.target.createNewService,
+		sources: plan.files,
 		files: stored,
 		attributes: plan.body.attributes ?? {},
 		submittedAt: Date.now(),
@@ -497,7 +519,8 @@ async function store(
 /**
  * The item's error when its task could not be submitted. When EverGIS may have created the task
  * anyway, it carries what is needed to check and to retry by hand without uploading again: the
- * catalog, the files and their fileIds. It names the tasks the item had created before.
+ * catalog, the files and their fileIds, and (with Skip Files Already Loaded) that the files count as
+ * loaded. It names the tasks the item had created before.
  */
 function submitFailure(
 	context: IExecuteFunctions,
@@ -506,6 +529,8 @@ function submitFailure(
 	plan: TaskPlan,
 	stored: StoredFile[],
 	earlier: SubmittedTask[],
+	/** Skip Files Already Loaded counts the files as loaded: the task may exist. */
+	remembered: boolean,
 ) {
 	const failure = asNodeError(context, error, itemIndex);
 	const notes: string[] = [];
@@ -518,6 +543,12 @@ function submitFailure(
 			serviceName: plan.body.target.serviceName,
 			files: stored.map((file) => ({ name: file.name, fileId: file.fileId })),
 		});
+	}
+	if (remembered) {
+		notes.push(
+			'EverGIS may have created the task: Skip Files Already Loaded counts these files as loaded (never a second task), and the next run that meets them says so (reason "uncertain"). ' +
+				"If the task does not exist, run once with Options → Forget Earlier Loads → 'These Input Files'.",
+		);
 	}
 	if (earlier.length > 0) {
 		notes.push(
