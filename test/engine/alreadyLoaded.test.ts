@@ -292,6 +292,9 @@ describe('Skip Files Already Loaded', () => {
 			),
 		});
 		expect(uploaded()).toEqual([]);
+		expect(hints(next).join(' ')).toMatch(
+			/1 file\(s\) count as loaded although no run knows that they were: their items say why \(reason "uncertain"\)/,
+		);
 		// Told once: from then on it counts as loaded.
 		const after = await nightly.run(loadFiles([big]));
 		expect(out(after)[0].json.reason).toBe('alreadyLoaded');

@@ -38,7 +38,7 @@ export function alreadyLoadedFields(show: Record<string, string[]>): INodeProper
 			displayOptions: { show: { ...show, inputSource: ['binary', 'allBinary'] } },
 			default: false,
 			description:
-				'Whether to leave out files that this node has already loaded into the catalog in an earlier execution, manual ones included (their task Completed). For scheduled loads: a file that failed is loaded again next time.',
+				'Whether to leave out files that this workflow has already loaded into the catalog, in any earlier execution (manual ones included). A file whose task failed loads again next time; a file no run could confirm (e.g. its task creation got no answer) is never loaded twice: its skipped item says "uncertain".',
 		},
 		{
 			displayName: 'Match Files By',
@@ -159,7 +159,7 @@ export const rememberAtMostOption: INodeProperties = {
 	displayOptions: { show: { '/skipAlreadyLoaded': [true] } },
 	default: DEFAULT_MAX_ENTRIES,
 	description:
-		'How many loaded files to remember; beyond that the earliest are forgotten (and load again if they show up). Keep it above the number of files a run sees.',
+		'How many entries the memory keeps (a loaded file takes one; while a run loads a file, up to five until the run ends). Beyond that the earliest are forgotten, and load again if they show up. Keep it above the number of files a run sees.',
 };
 
 interface Settings {

@@ -307,6 +307,13 @@ export class LoadMemory {
 			this.decide(this.lifeOf(key), readings.get(key) as Reading, settled.get(key));
 		}
 		await this.takeBack(all, 'take back what the look-up recorded');
+		const uncertain = all.filter((key) => this.stateOf(key).state === 'uncertain').length;
+		if (uncertain > 0) {
+			this.warn(
+				`${uncertain} file(s) count as loaded although no run knows that they were: their items say why (reason "uncertain"). ` +
+					"Check the catalog: a missing file loads again with Upload to Catalog's Options → Forget Earlier Loads → 'These Input Files'.",
+			);
+		}
 		if (this.purpose !== 'look') {
 			this.hintWhenFull(remembered, all.filter((key) => this.stateOf(key).state === 'new').length);
 		}
