@@ -405,6 +405,19 @@ describe('Skip Files Already Loaded', () => {
 		});
 	});
 
+	test("a production run that saw every task end leaves the workflow's static data untouched: n8n does not save it (a queue worker of n8n 2.x would save its empty one over the workflow's)", async () => {
+		// Regression: every run with the option set the static data's field, so n8n saved the static
+		// data after each production run; a 2.x worker starts without it and saved {} plus that field.
+		const a = rasterFile('a.tif', 'rgb-byte-tenth.tif');
+		const nightly = new ProductionRuns(engine);
+		const first = await nightly.run(loadFiles([a]));
+		expect(summary(first)).toEqual([['Completed', 'a.tif']]);
+		expect(first.staticData).toBeUndefined();
+		const second = await nightly.run(loadFiles([a]));
+		expect(summary(second)).toEqual([['skipped', 'a.tif']]);
+		expect(second.staticData).toBeUndefined();
+	});
+
 	test('a task the node stopped waiting for (Timeout): counted as loaded; the next run skips it while it runs, then by how it ended (Completed: skipped; Failed: loaded again)', async () => {
 		// Regression: the file was released when the wait timed out, and the next run created a
 		// second task while the first one was still running.
