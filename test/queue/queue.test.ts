@@ -5,7 +5,15 @@
  * started the way production starts them: webhooks and the EverGIS Tiling Trigger's polls.
  * `npm run test:queue`; each step's time is printed, and a summary at the end.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+	copyFileSync,
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
@@ -70,6 +78,8 @@ const TASK_DURATION_MS = 5_000;
 const BATCH_SIZE = 40;
 const PARALLEL_RUNS = 5;
 const PARALLEL_SIZE = 10;
+/** Files of the Skip Files Already Loaded test (test 6). */
+const SKIP_SIZE = 6;
 const WEBHOOK_PATH = 'evergis-queue-batch';
 /** The nightly example's Schedule Trigger, rewritten: every 10 s (its folder stays empty until test 5). */
 const NIGHTLY_EVERY_S = 10;
@@ -89,6 +99,7 @@ let nightlyId: string;
 let nightlyDir: string;
 let batchHashes: Map<string, string>;
 let smallHashes: Map<string, string>;
+let skipHashes: Map<string, string>;
 /** The tasks the trigger watches: A ends before n8n starts, B to D during the test, E never. */
 let watched: { A: string; B: string; C: string; D: string; E: string };
 /** Execution ids of the webhook batches, by the worker that ran them. */
@@ -225,6 +236,7 @@ beforeAll(async () => {
 	cleanups.push(() => folder.cleanup());
 	batchHashes = writeRasterSet(folder.dataDir, 'batch', BATCH_SIZE);
 	smallHashes = writeRasterSet(folder.dataDir, 'small', PARALLEL_SIZE);
+	skipHashes = writeRasterSet(folder.dataDir, 'skip', SKIP_SIZE);
 
 	// The trigger's tasks run until the test ends them; A has ended before n8n starts.
 	sandbox.setOptions({ taskDurationMs: null });
@@ -677,9 +689,95 @@ test('the nightly example, started by its Schedule Trigger on the main and run o
 	});
 });
 
+test('Skip Files Already Loaded on two workers: two executions at once load each file once (the other sees it being loaded, whichever worker holds it); a worker saves its static data, and the next execution on a worker does not get it: the file is named as uncertain', async () => {
+	await logStep('test 6: Skip Files Already Loaded across workers', async () => {
+		const known = await knownExecutions(batchId);
+		const uploadsBefore = new Set(sandbox.uploads().map((u) => u.fileId));
+		// Slow answers: the second execution looks while the first is loading.
+		sandbox.setOptions({ latencyMs: 600 });
+		try {
+			await Promise.all([
+				fire({ set: 'skip', run: 'skip-a', skip: true }),
+				fire({ set: 'skip', run: 'skip-b', skip: true }),
+			]);
+			const pair = await waitForNewExecutions(batchId, known, 2, 5 * MINUTE);
+			sandbox.setOptions({ latencyMs: 20 });
+			const a = sandboxRun('skip-a', uploadsBefore);
+			const b = sandboxRun('skip-b', uploadsBefore);
+			const ranOn = await Promise.all(pair.map((record) => workerOf(record.id)));
+			const outcome = pair.map((record) =>
+				nodeJson(record, NODES.tiling).map((json) => String(json.reason ?? json.status)),
+			);
+			say(
+				`skip: executions ${pair.map((r) => r.id).join(', ')} on ${ranOn.map((w) => w.join('+')).join(' and ')}; ` +
+					`outputs ${JSON.stringify(outcome)}; tasks ${a.tasks.length} + ${b.tasks.length}`,
+			);
+			expect(pair.map((record) => record.status)).toEqual(['success', 'success']);
+			// Each of the files loaded exactly once, by one of the two; the other skipped it.
+			const loaded = [...a.uploads, ...b.uploads].map((upload) => skipHashes.get(upload.sha256));
+			expect(loaded.sort()).toEqual([...skipHashes.values()].sort());
+			expect(a.tasks.length + b.tasks.length).toBe(SKIP_SIZE);
+			expect(outcome.flat().filter((kind) => kind === 'Completed')).toHaveLength(SKIP_SIZE);
+			expect(
+				outcome.flat().filter((kind) => kind === 'beingLoaded' || kind === 'alreadyLoaded'),
+			).toHaveLength(SKIP_SIZE);
+
+			// One file changes; a run without waiting creates its task and leaves its record in the
+			// static data (the worker saves it), and the next run, on a worker, asks for it.
+			const changed = join(folder.dataDir, 'skip', '01', 'image.tif');
+			writeFileSync(changed, Buffer.concat([readFileSync(changed), Buffer.from('changed\n')]));
+			const before = await knownExecutions(batchId);
+			await fire({ set: 'skip', run: 'skip-c', skip: true, wait: false });
+			const [noWait] = await waitForNewExecutions(batchId, before, 1, 2 * MINUTE);
+			expect(nodeJson(noWait, NODES.tiling).map((json) => json.status ?? json.reason)).toEqual([
+				'Scheduled',
+				...Array(SKIP_SIZE - 1).fill('alreadyLoaded'),
+			]);
+			const [row] = await queryPostgres(
+				folder,
+				'select "staticData" from workflow_entity where id = $1',
+				[batchId],
+			);
+			const saved = (
+				typeof row.staticData === 'string' ? JSON.parse(row.staticData) : row.staticData
+			) as {
+				global?: { everGisTasksToSettle?: Record<string, { taskId?: string }> };
+			} | null;
+			const records = Object.values(saved?.global?.everGisTasksToSettle ?? {});
+			say(
+				`skip: the workflow's static data after the worker's run holds ${records.length} record(s)`,
+			);
+			const afterNoWait = await knownExecutions(batchId);
+			await fire({ set: 'skip', run: 'skip-d', skip: true, wait: false });
+			const [next] = await waitForNewExecutions(batchId, afterNoWait, 1, 2 * MINUTE);
+			const first = nodeJson(next, NODES.tiling)[0];
+			const createdTask = sandboxRun('skip-c', uploadsBefore).tasks[0];
+			say(
+				`skip: the next run (${next.mode}) on ${(await workerOf(next.id)).join('+')} says ${String(first.reason)} ` +
+					`(taskId ${String(first.taskId)}; skip-c's task ${createdTask?.id} is ${createdTask?.status}): ${String(first.message)}`,
+			);
+			// n8n 2.40.7 saves a worker's static data (hookFunctionsSaveWorker) but starts every
+			// worker execution from the execution's snapshot, which has none (toWorkflowSnapshot):
+			// the record does not reach the next run, and the file is named (seen in 2 of 3 runs of
+			// this test; in the first, the item said alreadyLoaded, whose task ID was not printed then).
+			// Either way never without a word: named, or settled through the record (its task's ID).
+			expect(records.map((record) => record.taskId)).toEqual([createdTask?.id]);
+			if (first.reason === 'uncertain') {
+				expect(String(first.message)).toMatch(/no run saw how its load ended/);
+			} else {
+				expect(first).toMatchObject({ skipped: true, taskId: createdTask?.id });
+			}
+			expect(first.skipped).toBe(true);
+			expect(sandboxRun('skip-d', uploadsBefore).tasks).toEqual([]);
+		} finally {
+			sandbox.setOptions({ latencyMs: 20 });
+		}
+	});
+});
+
 test('no password or token in any log or in the database', async () => {
-	await logStep('test 6: secrets scan', async () => {
-		await logStep('test 6: stop main and workers', () =>
+	await logStep('test 7: secrets scan', async () => {
+		await logStep('test 7: stop main and workers', () =>
 			Promise.all([...mains, ...workers].map((p) => p.stop())),
 		);
 		const paths = await ensureQueueServices();

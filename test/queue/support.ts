@@ -53,9 +53,10 @@ function credentialRef(credentialId: string) {
 }
 
 /**
- * Webhook (POST {set, run}) → Read/Write Files from Disk (`<dataDir>/<set>/*\/image.tif`, one item
- * per file) → EverGIS Tiling (Upload to Catalog, one task per file, wait on). The catalog attribute
- * `name` carries the request's `run`, so that the sandbox's tasks can be traced to the call.
+ * Webhook (POST {set, run, skip?, wait?}) → Read/Write Files from Disk (`<dataDir>/<set>/*\/image.tif`,
+ * one item per file) → EverGIS Tiling (Upload to Catalog, one task per file; wait unless `wait` is
+ * false; Skip Files Already Loaded, by content, when `skip` is true). The catalog attribute `name`
+ * carries the request's `run`, so that the sandbox's tasks can be traced to the call.
  */
 export function batchWorkflow(options: {
 	path: string;
@@ -63,7 +64,6 @@ export function batchWorkflow(options: {
 	credentialId: string;
 	concurrency: number;
 }): WorkflowJson {
-	const glob = (set: string) => join(options.dataDir, set, '*', 'image.tif');
 	return {
 		name: 'Queue mode: webhook batch to the catalog',
 		nodes: [
@@ -89,7 +89,7 @@ export function batchWorkflow(options: {
 				position: [220, 0],
 				parameters: {
 					operation: 'read',
-					fileSelector: `={{ $json.body.set === 'small' ? ${JSON.stringify(glob('small'))} : ${JSON.stringify(glob('batch'))} }}`,
+					fileSelector: `={{ ${JSON.stringify(options.dataDir + '/')} + $json.body.set + '/*/image.tif' }}`,
 					options: { dataPropertyName: 'data' },
 				},
 			},
@@ -113,7 +113,8 @@ export function batchWorkflow(options: {
 							{ name: 'dateofimage', value: '={{ $now.toISO() }}' },
 						],
 					},
-					waitForCompletion: true,
+					waitForCompletion: `={{ $('${NODES.webhook}').first().json.body.wait !== false }}`,
+					skipAlreadyLoaded: `={{ $('${NODES.webhook}').first().json.body.skip === true }}`,
 					options: { concurrency: options.concurrency, pollInterval: 1, timeout: 600 },
 				},
 				credentials: credentialRef(options.credentialId),

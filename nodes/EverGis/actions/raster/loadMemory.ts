@@ -283,10 +283,12 @@ export class LoadMemory {
 				});
 			}
 			const leased = all.filter((key) => leaseMatters(findings.get(key) as Found, this.purpose));
-			if (leased.length === 0) return findings;
 			const now = LEASE.now();
-			const second = await this.checkAndRecord(leased.flatMap((key) => leaseEntries(key, now)));
-			const live = new Set(second.processed.map(String));
+			const second =
+				leased.length > 0
+					? await this.checkAndRecord(leased.flatMap((key) => leaseEntries(key, now)))
+					: undefined;
+			const live = new Set(second?.processed.map(String) ?? []);
 			for (const key of leased) {
 				const life = this.lifeOf(key);
 				leaseEntries(key, now).forEach((entry, index) => {
@@ -297,14 +299,25 @@ export class LoadMemory {
 					}
 				});
 			}
+			// Every file that needs no word from EverGIS is decided now, and what the run does not
+			// keep is taken back in this same store job: a K this look-up recorded must not outlive
+			// it, or it could be taken back after another run of this process recorded it for a task.
+			const decided = all.filter((key) => !this.needsEverGis(findings.get(key) as Found));
+			for (const key of decided)
+				this.decide(this.lifeOf(key), readingOf(findings.get(key) as Found));
+			const entries = unique(decided.flatMap((key) => [...this.lifeOf(key).toTakeBack]));
+			if (entries.length > 0) {
+				await this.helpers.removeProcessed(entries, SCOPE, ENTRIES).then(
+					() => decided.forEach((key) => this.lifeOf(key).toTakeBack.clear()),
+					() => undefined, // taken back below, tried again
+				);
+			}
 			return findings;
 		});
-		const readings = new Map(all.map((key) => [key, readingOf(found.get(key) as Found)]));
-		const settled = await this.settle(
-			this.purpose === 'mark' ? [] : all.filter((key) => readings.get(key) === 'settle'),
-		);
-		for (const key of all) {
-			this.decide(this.lifeOf(key), readings.get(key) as Reading, settled.get(key));
+		const toAsk = all.filter((key) => this.needsEverGis(found.get(key) as Found));
+		const settled = await this.settle(toAsk);
+		for (const key of toAsk) {
+			this.decide(this.lifeOf(key), 'settle', settled.get(key));
 		}
 		await this.takeBack(all, 'take back what the look-up recorded');
 		const uncertain = all.filter((key) => this.stateOf(key).state === 'uncertain').length;
@@ -320,6 +333,11 @@ export class LoadMemory {
 		if (this.purpose === 'load' && all.some((key) => this.lifeOf(key).held)) {
 			this.renewing = this.keepLeasesAlive();
 		}
+	}
+
+	/** Whether the file's state waits for EverGIS's word on its earlier task (Mark as Loaded's never). */
+	private needsEverGis(found: Found): boolean {
+		return this.purpose !== 'mark' && readingOf(found) === 'settle';
 	}
 
 	/** What the memory says of a file for this run (after the look-up). */
@@ -422,6 +440,7 @@ export class LoadMemory {
 		await this.renewing;
 		for (const life of this.files.values()) this.letGoOf(life);
 		await this.takeBack([...this.files.keys()], 'take back what the run held');
+		// After the claims are gone: Remember at Most counts every entry, and drops the earliest.
 		await this.recordAgain();
 		this.keepRecords();
 		this.reportUnkept();
