@@ -86,6 +86,8 @@ export class RequestLimit {
 	 * waiting, so that the items' uploads and task requests are not queued behind a burst of polls.
 	 * Rejects when `signal` aborts meanwhile (HaltedError), or when `deadline` (Date.now() ms) comes
 	 * first (DeadlinePassed): a wait's request must not wait for its turn past the wait's Timeout.
+	 * (With n8n-workflow before 2.34, whose sleep cannot be cut, the timer of a request admitted
+	 * before its deadline runs out by itself, holding its few closures until then.)
 	 */
 	async enter(signal?: AbortSignal, background = false, deadline?: number): Promise<Slot> {
 		if (signal?.aborted) throw new HaltedError();
