@@ -217,6 +217,13 @@ function explain(facts: FailureFacts, purpose: RequestPurpose, context: ErrorCon
 			description: 'The next poll asks again.',
 		};
 	}
+	if (facts.deadlinePassed) {
+		return {
+			message: `Not sent while ${action}: its time ran out before its turn came`,
+			description:
+				'The execution had as many requests on their way to EverGIS as it sends at once, and they took long.',
+		};
+	}
 	if (status === undefined) {
 		const unreachable = describeUnreachable(facts, context.host, context.timeoutMs);
 		if (mayHaveCreatedTask(purpose, facts)) {

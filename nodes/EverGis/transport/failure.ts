@@ -19,6 +19,8 @@ export interface FailureFacts {
 	retryAfterMs?: number;
 	timedOut: boolean;
 	canceled: boolean;
+	/** Not sent: its deadline (a wait's Timeout) came before its turn (requestLimit.ts DeadlinePassed). */
+	deadlinePassed?: boolean;
 	/**
 	 * Logging in failed, so the request never got its own answer (n8n logs in before a request when
 	 * it holds no token, and after a 401): the request was not processed.
@@ -92,6 +94,7 @@ export function factsOf(error: unknown): FailureFacts {
 		) {
 			facts.canceled = true;
 		}
+		if (name === 'DeadlinePassed') facts.deadlinePassed = true;
 		if (
 			link.code === 'ECONNABORTED' ||
 			link.code === 'ETIMEDOUT' ||

@@ -64,12 +64,18 @@ export async function logIn(helpers: IHttpRequestHelper['helpers'], credentials:
 	if (response === undefined) {
 		const facts = factsOf(failure);
 		const { message, description } = describeUnreachable(facts, host, LOGIN_TIMEOUT_MS);
-		// A host name that does not exist, or a certificate Node does not trust, is a setting to fix.
-		if (facts.code === 'ENOTFOUND' || isCertificateCode(facts.code)) {
+		// A certificate Node does not trust is a setting to fix.
+		if (isCertificateCode(facts.code)) {
 			throw configurationError(`Could not log in to EverGIS at ${host}: ${message}`, description);
 		}
+		// A name that does not resolve (ENOTFOUND) may be a typo in Host, or a DNS that does not answer
+		// for it yet (n8n starting before the network's DNS, a VPN not up): the resolver says the same
+		// for both, so it is passing, as EAI_AGAIN is. A trigger that n8n activates meanwhile stays
+		// active and heals when the name resolves (n8n 2.x turns a trigger whose activation fails off
+		// for good); the message still names the typo, and the credentials' Test shows it at once.
+		const hint = facts.code === 'ENOTFOUND' ? '; check Host for a typo' : '';
 		throw passingLoginFailure(
-			`Could not reach EverGIS at ${host} to log in: ${message}`,
+			`Could not reach EverGIS at ${host} to log in: ${message}${hint}`,
 			description,
 		);
 	}

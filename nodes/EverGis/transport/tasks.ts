@@ -73,6 +73,7 @@ export async function getTaskProgress(
 		itemIndex?: number;
 		maxAttempts?: number;
 		timeoutMs?: number;
+		deadline?: number;
 		background?: boolean;
 	} = {},
 ): Promise<TaskProgress> {

@@ -3,9 +3,12 @@ import { isTerminalStatus } from '../model/statuses';
 import type { TaskProgress } from '../model/task';
 import { operationError } from '../shared/nodeErrors';
 import { pause } from '../shared/pause';
-import { isTransientError } from './errors';
+import { failureOf, isTransientError } from './errors';
 import type { EverGisRun } from './run';
 import { getTaskProgress, shownId } from './tasks';
+
+/** How long the last progress request, sent at the wait's Timeout, may take to answer. */
+const LAST_ANSWER_MS = 1_000;
 
 export interface WaitRequest {
 	taskId: string;
@@ -52,13 +55,18 @@ export async function waitForTask(run: EverGisRun, request: WaitRequest): Promis
 				itemIndex,
 				maxAttempts: 1,
 				background: true,
-				timeoutMs: Math.min(60_000, Math.max(1_000, deadline - Date.now())),
+				// Its turn may come late (the run's other requests go first): it gives up waiting at the
+				// Timeout, and the ask at the Timeout itself has a second for its answer.
+				deadline: deadline + LAST_ANSWER_MS,
 			});
 			last = progress;
 			lastError = undefined;
 			if (isTerminalStatus(progress.status)) return { ended: true, progress };
 		} catch (error) {
 			if (run.signal.aborted) return stopped(run, request, last);
+			if (failureOf(error)?.deadlinePassed) {
+				return { ended: false, error: timedOut(run, request, last, lastError), lastProgress: last };
+			}
 			if (!isTransientError(error))
 				return { ended: false, error: error as Error, lastProgress: last };
 			lastError = error as Error;

@@ -1,4 +1,5 @@
 import {
+	DeadlinePassed,
 	HaltedError,
 	REQUEST_LIMIT,
 	RequestLimit,
@@ -163,6 +164,23 @@ describe('RequestLimit', () => {
 		const next = await limit.enter();
 		expect(limit.active).toBe(1);
 		next.leave('other');
+	});
+
+	test("a request waiting for a slot gives up at its deadline (a wait's Timeout), taking no slot", async () => {
+		// Regression: a wait's progress request could sit in the queue behind slow requests (uploads)
+		// long past the wait's Timeout, which then did not hold.
+		const limit = new RequestLimit(1);
+		const held = await limit.enter();
+		const waiting = limit.enter(undefined, true, Date.now() + 20);
+		await expect(waiting).rejects.toBeInstanceOf(DeadlinePassed);
+		held.leave('other');
+		expect(limit.active).toBe(0);
+		// One that got its slot before its deadline keeps it.
+		const admitted = limit.enter(undefined, true, Date.now() + 20);
+		expect(limit.active).toBe(1);
+		await new Promise((resolve) => setTimeout(resolve, 40));
+		(await admitted).leave('other');
+		expect(limit.active).toBe(0);
 	});
 
 	test('an already aborted signal is refused at once', async () => {
