@@ -268,7 +268,7 @@ describe('one request limit per execution, found from the server', () => {
 	});
 
 	test('a server with room: the limit grows past its start (4) to its ceiling (8 plus Concurrency 4) while requests succeed', async () => {
-		sandbox.setOptions({ maxActiveRequests: 0, latencyMs: 50, taskDurationMs: 2_000 });
+		sandbox.setOptions({ maxActiveRequests: 0, latencyMs: 300, taskDurationMs: 2_000 });
 		const result = await engine.run(
 			tilingWorkflow(uploadParameters('demo.landsat_images', { options: fast }), files(40)),
 		);
@@ -277,7 +277,7 @@ describe('one request limit per execution, found from the server', () => {
 	});
 
 	test('a higher Concurrency raises the ceiling (8 plus Concurrency)', async () => {
-		sandbox.setOptions({ maxActiveRequests: 0, latencyMs: 50, taskDurationMs: 2_000 });
+		sandbox.setOptions({ maxActiveRequests: 0, latencyMs: 300, taskDurationMs: 2_000 });
 		const result = await engine.run(
 			tilingWorkflow(
 				uploadParameters('demo.landsat_images', { options: { ...fast, concurrency: 12 } }),
