@@ -10,7 +10,8 @@ import { asNodeError } from '../shared/nodeErrors';
 import { pause } from '../shared/pause';
 import type { RequestPurpose } from './errors';
 import { apiError } from './errors';
-import { factsOf, isHtmlAnswer } from './failure';
+import { factsOf, isHtmlAnswer, isRouteError } from './failure';
+import { refuseNewerApi } from './generation';
 import { normalizeHost } from './host';
 import { tokenFor } from './login';
 import type { RequestKind } from './retry';
@@ -41,6 +42,8 @@ export interface EverGisRequest extends RequestPurpose {
 	afterAttempt?: () => void;
 	/** Can go out a moment later (a progress request of the wait): other requests go first. */
 	background?: boolean;
+	/** Another documented path is tried if this one is not served (readings.ts): its route error is the caller's. */
+	anotherPathFollows?: boolean;
 }
 
 /**
@@ -218,6 +221,12 @@ async function send<T>(
 	if (outcome.ok) return outcome.value;
 	// The token could not be renewed: that check's own error says why (each item gets a copy).
 	if (outcome.tokenCheckFailed) throw asNodeError(context, outcome.error, request.itemIndex);
+	// A path this server does not serve: on a host of the newer API generation, that is why.
+	if (isRouteError(outcome.facts) && !request.anotherPathFollows && !run.stopReason) {
+		await refuseNewerApi(context.getNode(), session.host, request, outcome.facts.status, (probe) =>
+			send(run, session, probe),
+		);
+	}
 	throw apiError(context.getNode(), outcome.facts, request, {
 		host: session.host,
 		username: session.username,
@@ -225,6 +234,7 @@ async function send<T>(
 		timeoutMs,
 		secrets: [...session.secrets],
 		stopReason: run.stopReason,
+		route: `${request.method} ${request.path}`,
 	});
 }
 

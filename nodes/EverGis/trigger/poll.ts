@@ -1,6 +1,6 @@
 import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
 
-import { isTerminalStatus } from '../model/statuses';
+import { hasEnded, isTerminalStatus } from '../model/statuses';
 import type { TaskProgress } from '../model/task';
 import { progressSummary } from '../model/task';
 import { splitList } from '../shared/list';
@@ -10,7 +10,7 @@ import { failureOf, isTransientError } from '../transport/errors';
 import { wasNeverSent } from '../transport/retry';
 import { EverGisRun } from '../transport/run';
 import { getTaskInfo, getTaskProgress } from '../transport/tasks';
-import { inAskingOrder, pruneState, readState, writeState } from './watchedTasks';
+import { inAskingOrder, noteStatus, pruneState, readState, writeState } from './watchedTasks';
 
 /** Reported once for a task EverGIS does not know (404). */
 export const NOT_FOUND = 'NotFound';
@@ -116,7 +116,8 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 		state.askFrom =
 			run.stopReason === 'outOfTime' && notAsked.length > 0 ? notAsked[0].taskId : undefined;
 
-		const seenAt = new Date().toISOString();
+		const now = new Date();
+		const seenAt = now.toISOString();
 		const fired: Array<{ taskId: string; json: IDataObject }> = [];
 		for (const look of looks) {
 			if (look.kind === 'skipped' || look.kind === 'fatal') continue;
@@ -134,12 +135,16 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 				});
 				continue;
 			}
-			const ended = isTerminalStatus(look.progress.status);
-			if (ended && !manual) state.ended[look.taskId] = look.progress.status;
-			if (manual || (ended && statuses.has(look.progress.status))) {
+			const { status } = look.progress;
+			// A manual run shows the tasks as they are now; a poll also counts how long one says Unknown.
+			const ended = manual
+				? isTerminalStatus(status)
+				: hasEnded(status, noteStatus(state, look.taskId, status, now));
+			if (ended && !manual) state.ended[look.taskId] = status;
+			if (manual || (ended && statuses.has(status))) {
 				fired.push({
 					taskId: look.taskId,
-					json: { ...progressSummary(look.progress), taskId: look.taskId, seenAt },
+					json: { ...progressSummary(look.progress, { ended }), taskId: look.taskId, seenAt },
 				});
 			}
 		}

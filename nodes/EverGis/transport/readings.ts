@@ -1,0 +1,90 @@
+import { failureOf } from './errors';
+import { isRouteError } from './failure';
+import type { Reading, ReadPath } from './hostMemory';
+import { hostMemory } from './hostMemory';
+
+export type { Reading, ReadPath };
+
+/** The readings in the order a host that nothing is known of is asked: the tiling page's first. */
+const READINGS: readonly Reading[] = ['tilingPage', 'referencePage'];
+
+/** Where each reading puts a request (docs/evergis-api.md gives the file and line of each). */
+export const READING_PATHS: Record<ReadPath, Record<Reading, (taskId: string) => string>> = {
+	progress: {
+		// tiling.md:190, data_upload.md:282, copy_task.md:248.
+		tilingPage: (taskId) => `/scheduler/tasks/${encodeURIComponent(taskId)}/progress`,
+		// scheduler/index.md:95.
+		referencePage: (taskId) => `/scheduler/${encodeURIComponent(taskId)}/progress`,
+	},
+	taskInfo: {
+		// No example shows it: the pattern of the tiling page's paths.
+		tilingPage: (taskId) => `/scheduler/tasks/${encodeURIComponent(taskId)}`,
+		// scheduler/index.md:60.
+		referencePage: (taskId) => `/scheduler/${encodeURIComponent(taskId)}`,
+	},
+};
+
+/**
+ * Sends a request whose path the docs give two ways: first the way this host answered before (for
+ * this request, else for the other one), else the tiling page's; on an answer that means "no such
+ * route" (failure.ts isRouteError), the other way. The way that answered is remembered for the host
+ * (hostMemory.ts), so a host costs at most one extra request per process: while the first request
+ * finds it out, the others wait for it. `ask` sends the request the given way; `anotherFollows` says
+ * whether another way is tried after a route error (transport/request.ts then leaves the error to
+ * this function). When neither way is served, `neither` makes the error (given the last one).
+ */
+export async function askEitherWay<T>(
+	host: string,
+	path: ReadPath,
+	ask: (reading: Reading, anotherFollows: boolean) => Promise<T>,
+	neither: (lastError: unknown) => Error,
+): Promise<T> {
+	const memory = hostMemory(host);
+	let found: (() => void) | undefined;
+	if (memory.readings[path] === undefined) {
+		const finding = memory.finding[path];
+		if (finding) await finding;
+		else memory.finding[path] = new Promise<void>((resolve) => (found = resolve));
+	}
+	try {
+		const first = memory.readings[path] ?? memory.lastReading ?? READINGS[0];
+		const order = [first, ...READINGS.filter((reading) => reading !== first)];
+		let lastError: unknown;
+		for (const [index, reading] of order.entries()) {
+			let failure: unknown;
+			try {
+				const value = await ask(reading, index < order.length - 1);
+				learn(host, path, reading);
+				return value;
+			} catch (error) {
+				failure = error;
+			}
+			const facts = failureOf(failure);
+			if (!isRouteError(facts)) {
+				// EverGIS's own answer (a JSON "no such task", ...): the route is there.
+				if (facts?.status !== undefined && facts.status < 500 && isJsonObject(facts.body)) {
+					learn(host, path, reading);
+				}
+				throw failure;
+			}
+			lastError = failure;
+		}
+		memory.readings[path] = undefined;
+		throw neither(lastError);
+	} finally {
+		if (found) {
+			memory.finding[path] = undefined;
+			found();
+		}
+	}
+}
+
+function learn(host: string, path: ReadPath, reading: Reading): void {
+	const memory = hostMemory(host);
+	memory.readings[path] = reading;
+	memory.lastReading = reading;
+}
+
+function isJsonObject(body: unknown): boolean {
+	return body !== null && typeof body === 'object' && !Array.isArray(body);
+}
