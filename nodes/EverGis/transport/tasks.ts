@@ -7,6 +7,7 @@ import { failureOf } from './errors';
 import { serverMessage } from './failure';
 import type { ReadPath } from './readings';
 import { askEitherWay, READING_PATHS } from './readings';
+import type { EverGisRequest } from './request';
 import { everGisRequest, hostOf } from './request';
 import type { EverGisRun } from './run';
 
@@ -81,28 +82,10 @@ export async function getTaskProgress(
 		background?: boolean;
 	} = {},
 ): Promise<TaskProgress> {
-	const action = `reading the progress of task ${shownId(taskId)}`;
-	const host = await hostOf(run);
-	return await askEitherWay<TaskProgress>(
-		host,
-		'progress',
-		async (reading, anotherPathFollows) =>
-			await everGisRequest(run, {
-				method: 'GET',
-				path: READING_PATHS.progress[reading](taskId),
-				kind: 'read',
-				action,
-				notFound: unknownTask(taskId),
-				anotherPathFollows,
-				...options,
-			}),
-		(lastError) =>
-			neitherPath(
-				run,
-				{ path: 'progress', host, taskId, action, itemIndex: options.itemIndex },
-				lastError,
-			),
-	);
+	return await askTask<TaskProgress>(run, 'progress', taskId, {
+		action: `reading the progress of task ${shownId(taskId)}`,
+		...options,
+	});
 }
 
 /** `GET /scheduler/tasks/{id}` or `GET /scheduler/{id}` (readings.ts): parameters, status, dates. */
@@ -111,23 +94,36 @@ export async function getTaskInfo(
 	taskId: string,
 	itemIndex?: number,
 ): Promise<TaskInfo> {
-	const action = `reading task ${shownId(taskId)}`;
+	return await askTask<TaskInfo>(run, 'taskInfo', taskId, {
+		action: `reading task ${shownId(taskId)}`,
+		itemIndex,
+	});
+}
+
+/** A GET of a task whose path the docs give two ways, asked either way (readings.ts). */
+async function askTask<T>(
+	run: EverGisRun,
+	path: ReadPath,
+	taskId: string,
+	request: Pick<
+		EverGisRequest,
+		'action' | 'itemIndex' | 'maxAttempts' | 'timeoutMs' | 'background'
+	>,
+): Promise<T> {
 	const host = await hostOf(run);
-	return await askEitherWay<TaskInfo>(
+	return await askEitherWay<T>(
 		host,
-		'taskInfo',
+		path,
 		async (reading, anotherPathFollows) =>
-			await everGisRequest(run, {
+			await everGisRequest<T>(run, {
 				method: 'GET',
-				path: READING_PATHS.taskInfo[reading](taskId),
+				path: READING_PATHS[path][reading](taskId),
 				kind: 'read',
-				action,
 				notFound: unknownTask(taskId),
 				anotherPathFollows,
-				itemIndex,
+				...request,
 			}),
-		(lastError) =>
-			neitherPath(run, { path: 'taskInfo', host, taskId, action, itemIndex }, lastError),
+		(lastError) => neitherPath(run, { path, host, taskId, ...request }, lastError),
 	);
 }
 
