@@ -105,6 +105,22 @@ describe.each([['tiling-page'], ['reference-page']] as Array<[Dialect]>)(
 			}
 		});
 
+		test('five items waited for at once, on a host nothing is known of: still at most one extra request', async () => {
+			const fresh = await serverOf({ dialect });
+			try {
+				const result = await fresh.engine.run(
+					tilingWorkflow(
+						uploadParameters('demo.landsat_images', { options: { pollInterval: 0.05 } }),
+						Array.from({ length: 5 }, () => ({ files: { data: fixture('rgb-byte-tenth.tif') } })),
+					),
+				);
+				expect(only(result).map((item) => item.status)).toEqual(Array(5).fill('Completed'));
+				expect(routeErrors(fresh.log)).toHaveLength(dialect === 'tiling-page' ? 0 : 1);
+			} finally {
+				await fresh.sandbox.close();
+			}
+		});
+
 		test('Wait for Completion and Cancel of a running task', async () => {
 			const { engine, sandbox } = server;
 			sandbox.setOptions({ taskDurationMs: null });

@@ -1,3 +1,4 @@
+import { pause } from '../shared/pause';
 import { failureOf } from './errors';
 import { isRouteError } from './failure';
 import type { Reading, ReadPath } from './hostMemory';
@@ -29,7 +30,7 @@ export const READING_PATHS: Record<ReadPath, Record<Reading, (taskId: string) =>
  * this request, else for the other one), else the tiling page's; on an answer that means "no such
  * route" (failure.ts isRouteError), the other way. The way that answered is remembered for the host
  * (hostMemory.ts), so a host costs at most one extra request per process: while the first request
- * finds it out, the others wait for it. `ask` sends the request the given way; `anotherFollows` says
+ * finds it out, the others wait for it (10 s at most). `ask` sends the request the given way; `anotherFollows` says
  * whether another way is tried after a route error (transport/request.ts then leaves the error to
  * this function). When neither way is served, `neither` makes the error (given the last one).
  */
@@ -43,7 +44,7 @@ export async function askEitherWay<T>(
 	let found: (() => void) | undefined;
 	if (memory.readings[path] === undefined) {
 		const finding = memory.finding[path];
-		if (finding) await finding;
+		if (finding) await waitBriefly(finding);
 		else memory.finding[path] = new Promise<void>((resolve) => (found = resolve));
 	}
 	try {
@@ -76,6 +77,22 @@ export async function askEitherWay<T>(
 			memory.finding[path] = undefined;
 			found();
 		}
+	}
+}
+
+/**
+ * How long a request waits at most for the one that is finding out the way to a host: that one may
+ * belong to another execution and wait for a slot of its own run's request limit; past this, the
+ * request asks by itself.
+ */
+const FINDING_WAIT_MS = 10_000;
+
+async function waitBriefly(finding: Promise<void>): Promise<void> {
+	const over = new AbortController();
+	try {
+		await Promise.race([finding, pause(FINDING_WAIT_MS, over.signal).catch(() => undefined)]);
+	} finally {
+		over.abort();
 	}
 }
 
