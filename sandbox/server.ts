@@ -64,6 +64,8 @@ function readSome(req: IncomingMessage, bytes: number, ms: number): Promise<void
 function faultReply(kind: FaultKind): Reply | undefined {
 	if (kind === 'html') return nginxReply(502);
 	// EverGIS's own refusal of a request it checked (ASP.NET validation shape): nothing was done.
+	// As if the server did not serve the route (ASP.NET's empty 404).
+	if (kind === '404') return { status: 404 };
 	if (kind === '400') {
 		return {
 			status: 400,

@@ -57,7 +57,8 @@ export type FaultKind =
 	| '500-after'
 	| 'hang'
 	| 'html'
-	| '400';
+	| '400'
+	| '404';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
 	'500',
@@ -73,6 +74,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 	'hang',
 	'html',
 	'400',
+	'404',
 ];
 
 export interface FaultRule {

@@ -384,3 +384,32 @@ describe('a task that says Unknown', () => {
 		}
 	});
 });
+
+describe('the token check meets a route error', () => {
+	// Red before the fix: the question "is this the newer API?" waited for the token renewal it ran
+	// in, and the run never ended.
+	test('the catalog check it was for could not be made: a warning, and the load goes on', async () => {
+		const { sandbox, engine, log } = await serverOf({});
+		// A stored token without a readable exp: checked first; no first login (nothing asked yet).
+		engine.setCredentials('cred-1', {
+			...credentialsOf(sandbox),
+			token: 'not-a-jwt',
+			issuedFor: loginScope(credentialsOf(sandbox)),
+		});
+		try {
+			sandbox.failNext('userInfo', '404');
+			const result = await engine.run(uploadAndWait());
+			expect(only(result)).toEqual([expect.objectContaining({ status: 'Completed' })]);
+			const hints = (result.run.data.resultData.runData.EverGIS?.[0]?.hints ?? []).map(
+				(hint) => hint.message,
+			);
+			expect(hints).toEqual([
+				`Could not check that catalog 'demo.landsat_images' exists (EverGIS at ${sandbox.url} does not serve GET /account/demo (HTTP 404, no EverGIS answer) while logging in): loading anyway, EverGIS says at task creation whether it exists`,
+			]);
+			// Nobody asked which API generation the host speaks.
+			expect(log.filter((line) => line.startsWith('GET /sp/scheduler/worker'))).toEqual([]);
+		} finally {
+			await sandbox.close();
+		}
+	});
+});

@@ -221,8 +221,9 @@ async function send<T>(
 	if (outcome.ok) return outcome.value;
 	// The token could not be renewed: that check's own error says why (each item gets a copy).
 	if (outcome.tokenCheckFailed) throw asNodeError(context, outcome.error, request.itemIndex);
-	// A path this server does not serve: on a host of the newer API generation, that is why.
-	if (isRouteError(outcome.facts) && !request.anotherPathFollows && !run.stopReason) {
+	// A path this server does not serve: on a host of the newer API generation, that is why. (Not
+	// for the token check, which runs inside the token renewal the question would wait for.)
+	if (isRouteError(outcome.facts) && !request.anotherPathFollows && !probe && !run.stopReason) {
 		await refuseNewerApi(context.getNode(), session.host, request, outcome.facts.status, (probe) =>
 			send(run, session, probe),
 		);
