@@ -112,9 +112,10 @@ export class EverGisApi implements ICredentialType {
 	 * login of these credentials asks whether the host speaks the newer EverGIS API (login.ts): that
 	 * login then fails with the sentence that says so, in every n8n release. Then one request of the
 	 * documented generation that needs the user: the first page of their layers (layer_list.md). A
-	 * server of the newer generation has no `GET /layers` (only `POST`): 405, or 404 behind a proxy;
-	 * the rules turn those into the same sentence where n8n applies them (n8n 2.34 and later: they
-	 * read the status from the error's `cause`, which n8n 1.x drops; docs/evergis-api.md).
+	 * server of the newer generation has no `GET /layers` (only `POST`): 405, which the rule turns into
+	 * the same sentence where n8n applies rules (n8n 2.34 and later: they read the status from the
+	 * error's `cause`, which n8n 1.x drops; docs/evergis-api.md). Not a 404: any web server without
+	 * that path answers it (a Host that is not EverGIS at all, tested with a token for another Host).
 	 */
 	test: ICredentialTestRequest = {
 		request: {
@@ -128,10 +129,6 @@ export class EverGisApi implements ICredentialType {
 			{
 				type: 'responseCode',
 				properties: { value: 405, message: NEWER_API_TEST_MESSAGE },
-			},
-			{
-				type: 'responseCode',
-				properties: { value: 404, message: NEWER_API_TEST_MESSAGE },
 			},
 		],
 	};

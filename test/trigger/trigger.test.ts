@@ -819,6 +819,28 @@ describe.each([['tiling-page'], ['reference-page']] as const)(
 	},
 );
 
+describe('a host nothing is known of yet, while its login fails', () => {
+	// Red before the same run's waiters failed with their finder: the first task's request found out
+	// the host's reading alone, its login failed, and the others then logged in once more.
+	test('a poll over three tasks logs in once, and says all three could not be read', async () => {
+		const server = await startSandbox({ taskDurationMs: null });
+		try {
+			const ids = await new TaskFactory(server).create(3);
+			server.failNext('login', 'html', 5);
+			const poller = await Poller.start(server);
+			const logged = capturedLogs.length;
+			const poll = await countProgress(server, () => poller.poll(triggerWorkflow(ids)));
+			expect(poll.result).toEqual([]);
+			expect(server.stats().requests.login).toBe(2); // the TaskFactory's, and the poll's one
+			expect(capturedLogs.slice(logged).map((line) => line.message)).toContainEqual(
+				'EverGIS Tiling Trigger: 3 of 3 tasks could not be read now; the next poll asks them again',
+			);
+		} finally {
+			await server.close();
+		}
+	});
+});
+
 describe('a server that serves neither reading, or speaks the newer API', () => {
 	// Red before: the first poll reported every task NotFound and never asked it again.
 	test('neither path served (not the newer API): the poll fails naming both; the task is kept', async () => {

@@ -48,8 +48,8 @@ export async function speaksNewerApi(
 }
 
 /**
- * What the credentials' Test says when the logged-in user's `GET /layers` is not served (405, or
- * 404): n8n's test rules take a fixed text, so it names no host.
+ * What the credentials' Test says when the user's `GET /layers` is answered 405 (the newer API has
+ * only `POST /layers`): n8n's test rules take a fixed text, so it names no host.
  */
 export const NEWER_API_TEST_MESSAGE =
 	'This EverGIS server has no GET /layers: it speaks the newer EverGIS API (task prototypes and file resources), which has no tiling task this package can use. ' +

@@ -10,6 +10,17 @@ export type Reading = 'tilingPage' | 'referencePage';
 /** The requests whose path depends on the reading. */
 export type ReadPath = 'progress' | 'taskInfo';
 
+/** A request finding out which reading a host answers, for those that wait for it. */
+export interface Finding {
+	/** The run it belongs to (compared by identity). */
+	run: object;
+	/** Settles when it has ended. */
+	done: Promise<void>;
+	end: () => void;
+	/** How it failed, if it did: what the requests of its own run that waited for it throw. */
+	failure?: unknown;
+}
+
 /** What this process has learned about one EverGIS host. */
 export interface HostMemory {
 	/** Per request, the reading whose path the host answered (the first one tried next time). */
@@ -17,7 +28,7 @@ export interface HostMemory {
 	/** The reading that answered last, whichever request: the first guess for one not learned yet. */
 	lastReading?: Reading;
 	/** The request (per path) that is finding out which reading answers: the others wait for it. */
-	finding: Partial<Record<ReadPath, Promise<void>>>;
+	finding: Partial<Record<ReadPath, Finding>>;
 	/** The layer type name under which the host's `GET /layers?types=` lists raster catalogs. */
 	catalogType?: string;
 	/**

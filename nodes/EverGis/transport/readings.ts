@@ -1,7 +1,7 @@
 import { pause } from '../shared/pause';
 import { failureOf } from './errors';
 import { isRouteError } from './failure';
-import type { Reading, ReadPath } from './hostMemory';
+import type { Finding, Reading, ReadPath } from './hostMemory';
 import { hostMemory } from './hostMemory';
 
 export type { Reading, ReadPath };
@@ -30,32 +30,45 @@ export const READING_PATHS: Record<ReadPath, Record<Reading, (taskId: string) =>
  * this request, else for the other one), else the tiling page's; on an answer that means "no such
  * route" (failure.ts isRouteError), the other way. The way that answered is remembered for the host
  * (hostMemory.ts), so a host costs at most one extra request per process: while the first request
- * finds it out, the others wait for it (10 s at most). `ask` sends the request the given way; `anotherFollows` says
- * whether another way is tried after a route error (transport/request.ts then leaves the error to
- * this function). When neither way is served, `neither` makes the error (given the last one).
+ * finds it out, the others wait for it (10 s at most), and those of its own run (`run`, compared by
+ * identity) fail as it failed if it failed otherwise than by a route error (a login that failed
+ * would fail for them too: one login, as when they share a token renewal). `ask` sends the request
+ * the given way; `anotherFollows` says whether another way is tried after a route error
+ * (transport/request.ts then leaves the error to this function). When neither way is served,
+ * `neither` makes the error (given the last one).
  */
 export async function askEitherWay<T>(
+	run: object,
 	host: string,
 	path: ReadPath,
 	ask: (reading: Reading, anotherFollows: boolean) => Promise<T>,
 	neither: (lastError: unknown) => Error,
 ): Promise<T> {
 	const memory = hostMemory(host);
-	let found: (() => void) | undefined;
+	let mine: Finding | undefined;
 	if (memory.readings[path] === undefined) {
 		const finding = memory.finding[path];
-		if (finding) await waitBriefly(finding);
-		else memory.finding[path] = new Promise<void>((resolve) => (found = resolve));
+		if (finding) {
+			await waitBriefly(finding.done);
+			// The same run's finder failed (its login, say): this request would fail the same way.
+			if (finding.run === run && finding.failure !== undefined && !memory.readings[path]) {
+				throw finding.failure;
+			}
+		} else {
+			let done = () => {};
+			mine = { run, done: new Promise<void>((resolve) => (done = resolve)), end: () => done() };
+			memory.finding[path] = mine;
+		}
 	}
+	let failure: unknown;
 	try {
 		const first = memory.readings[path] ?? memory.lastReading ?? READINGS[0];
 		const order = [first, ...READINGS.filter((reading) => reading !== first)];
-		let lastError: unknown;
 		for (const [index, reading] of order.entries()) {
-			let failure: unknown;
 			try {
 				const value = await ask(reading, index < order.length - 1);
 				learn(host, path, reading);
+				failure = undefined;
 				return value;
 			} catch (error) {
 				failure = error;
@@ -68,14 +81,15 @@ export async function askEitherWay<T>(
 				}
 				throw failure;
 			}
-			lastError = failure;
 		}
 		memory.readings[path] = undefined;
-		throw neither(lastError);
+		failure = neither(failure);
+		throw failure;
 	} finally {
-		if (found) {
+		if (mine) {
+			mine.failure = failure;
 			memory.finding[path] = undefined;
-			found();
+			mine.end();
 		}
 	}
 }

@@ -112,6 +112,7 @@ async function askTask<T>(
 ): Promise<T> {
 	const host = await hostOf(run);
 	return await askEitherWay<T>(
+		run,
 		host,
 		path,
 		async (reading, anotherPathFollows) =>
