@@ -224,8 +224,12 @@ async function send<T>(
 	// A path this server does not serve: on a host of the newer API generation, that is why. (Not
 	// for the token check, which runs inside the token renewal the question would wait for.)
 	if (isRouteError(outcome.facts) && !request.anotherPathFollows && !probe && !run.stopReason) {
-		await refuseNewerApi(context.getNode(), session.host, request, outcome.facts.status, (probe) =>
-			send(run, session, probe),
+		await refuseNewerApi(
+			context.getNode(),
+			session.host,
+			request,
+			outcome.facts.status,
+			(question) => send(run, session, question),
 		);
 	}
 	throw apiError(context.getNode(), outcome.facts, request, {

@@ -53,9 +53,12 @@ type Look =
  * busy, no connection, no answer in time) is asked again at the next poll; when no task could be
  * read at all the poll says so in n8n's log and ends without items, so that the trigger stays
  * active and heals by itself when EverGIS is back (n8n would leave a trigger whose activation poll
- * throws deactivated). The poll fails only for what the user must fix: the credentials, or EverGIS
- * refusing every task. Manual runs ("Fetch Test Event") show the watched tasks as they are now,
- * report every failure, and leave the saved state alone.
+ * throws deactivated). The poll fails only for what the user must fix: the credentials, EverGIS
+ * refusing every task, or a Host that serves neither documented progress path (a server of the newer
+ * API generation says so: transport/readings.ts, generation.ts). A task that says Unknown has ended
+ * only once it has said so for its grace (model/statuses.ts), counted across polls. Manual runs
+ * ("Fetch Test Event") show the watched tasks as they are now, report every failure, and leave the
+ * saved state alone.
  */
 export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 	const manual = this.getMode() === 'manual';
