@@ -425,6 +425,15 @@ export class TestEngine {
 				error as { cause?: { response?: { status: number; statusText?: string }; code?: string } }
 			).cause;
 			if (cause?.response) {
+				// The test's `responseCode` rules, as n8n 2.40.7 applies them (packages/cli
+				// dist/services/credentials-tester.service.js, runRequestTest): the first rule whose
+				// value is the status of the error's cause gives the message. n8n 1.x drops that cause
+				// (n8n-workflow 1.x ExecutionBaseError re-declares `cause`), so no rule applies there.
+				for (const rule of type.test.rules ?? []) {
+					if (rule.type === 'responseCode' && rule.properties.value === cause.response.status) {
+						return { status: 'Error', message: rule.properties.message };
+					}
+				}
 				return {
 					status: 'Error',
 					message:
@@ -544,12 +553,7 @@ export class TestEngine {
 			'trigger',
 			options.activation ?? 'activate',
 		);
-		const activation = new TriggerActivation(
-			this.core,
-			workflow,
-			context.node,
-			context.functions,
-		);
+		const activation = new TriggerActivation(this.core, workflow, context.node, context.functions);
 		const first = await activation.poll();
 		if (first.error) throw new TriggerActivationError(first.error);
 		activation.firstItems = first.items;

@@ -4,6 +4,7 @@ import { CANCEL_MESSAGE, startSandbox } from '../../sandbox';
 import type { Sandbox } from '../../sandbox';
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
+import { UNKNOWN_GRACE } from '../../nodes/EverGis/model/statuses';
 import { loginScope } from '../../nodes/EverGis/transport/login';
 import type { TestEngine, WorkflowSpec } from '../helpers/engine';
 import { capturedLogs, TriggerActivationError, waitUntil } from '../helpers/engine';
@@ -943,5 +944,163 @@ describe('the watch list changes', () => {
 		expect(idsOf(await poller.poll(triggerWorkflow([a, b])))).toEqual([a]);
 		expect(await poller.poll(triggerWorkflow([b]))).toEqual([]);
 		expect(idsOf(await poller.poll(triggerWorkflow([a, b])))).toEqual([a]);
+	});
+});
+
+// The docs give the progress and task-info paths two ways (docs/evergis-api.md); a sandbox of each
+// dialect serves one of them strictly, and the newer API generation neither.
+describe.each([['tiling-page'], ['reference-page']] as const)(
+	'a server that reads the docs as the %s',
+	(dialect) => {
+		let server: Sandbox;
+		let tasks: TaskFactory;
+		beforeAll(async () => {
+			server = await startSandbox({ taskDurationMs: null, dialect });
+			tasks = new TaskFactory(server);
+		});
+		afterAll(async () => await server.close());
+
+		// Red before for the reference page: each task was reported NotFound at the first poll and dropped.
+		test('each task fires once when it ends, with its info; an unknown ID is NotFound', async () => {
+			const [a, b] = await tasks.create(2);
+			const unknown = '00000000-0000-4000-8000-000000000000';
+			const spec = triggerWorkflow([a, b, unknown], { includeTaskInfo: true });
+			const poller = await Poller.start(server);
+			expect((await poller.poll(spec)).map((item) => [item.taskId, item.status])).toEqual([
+				[unknown, 'NotFound'],
+			]);
+			server.finishTask(a, 'Completed');
+			const fired = await poller.poll(spec);
+			expect(fired.map((item) => [item.taskId, item.status])).toEqual([[a, 'Completed']]);
+			expect(fired[0].info).toMatchObject({ id: a, owner: 'demo', status: 'Completed' });
+			server.finishTask(b, 'Failed', 'disk full');
+			expect(
+				(await poller.poll(spec)).map((item) => [item.taskId, item.status, item.message]),
+			).toEqual([[b, 'Failed', 'disk full']]);
+			expect(await poller.poll(spec)).toEqual([]);
+		});
+	},
+);
+
+describe('a host nothing is known of yet, while its login fails', () => {
+	// Red before the same run's waiters failed with their finder: the first task's request found out
+	// the host's reading alone, its login failed, and the others then logged in once more.
+	test('a poll over three tasks logs in once, and says all three could not be read', async () => {
+		const server = await startSandbox({ taskDurationMs: null });
+		try {
+			const ids = await new TaskFactory(server).create(3);
+			server.failNext('login', 'html', 5);
+			const poller = await Poller.start(server);
+			const logged = capturedLogs.length;
+			const poll = await countProgress(server, () => poller.poll(triggerWorkflow(ids)));
+			expect(poll.result).toEqual([]);
+			expect(server.stats().requests.login).toBe(2); // the TaskFactory's, and the poll's one
+			expect(capturedLogs.slice(logged).map((line) => line.message)).toContainEqual(
+				'EverGIS Tiling Trigger: 3 of 3 tasks could not be read now; the next poll asks them again',
+			);
+		} finally {
+			await server.close();
+		}
+	});
+});
+
+describe('a server that serves neither reading, or speaks the newer API', () => {
+	// Red before: the first poll reported every task NotFound and never asked it again.
+	test('neither path served (not the newer API): the poll fails naming both; the task is kept', async () => {
+		const server = await startSandbox({ taskDurationMs: null });
+		try {
+			const [a] = await new TaskFactory(server).create(1);
+			const spec = triggerWorkflow([a]);
+			const poller = await Poller.start(server);
+			// The first poll logs in; the credentials' first login asks: not the newer API.
+			expect(await poller.poll(spec)).toEqual([]);
+			server.setOptions({ dialect: 'newer' });
+			// Should it ask again, its spec-only request is refused too (a JSON 400): not the newer API.
+			server.failNext('newerApi', '400');
+			const error = await poller.failingPoll(spec);
+			expect(error.message).toBe(
+				`EverGIS at ${server.url} serves neither GET /scheduler/tasks/${a}/progress (the tiling page's path) nor GET /scheduler/${a}/progress (the scheduler reference page's) while reading the progress of task ${a}`,
+			);
+			server.setOptions({ dialect: 'tiling-page' });
+			server.finishTask(a, 'Completed');
+			expect((await poller.poll(spec)).map((item) => [item.taskId, item.status])).toEqual([
+				[a, 'Completed'],
+			]);
+		} finally {
+			await server.close();
+		}
+	});
+
+	test('the newer API: the activation fails with the sentence that says so; nothing is NotFound', async () => {
+		const server = await startSandbox({ taskDurationMs: null });
+		try {
+			const [a] = await new TaskFactory(server).create(1);
+			server.setOptions({ dialect: 'newer' });
+			const poller = await Poller.start(server);
+			const error = await poller.failingPoll(triggerWorkflow([a]));
+			expect(error.message).toBe(
+				`The EverGIS API at ${server.url} is the newer generation (task prototypes and file resources), which has no tiling task this package can use`,
+			);
+			expect(rememberedIds(poller.staticData)).toEqual([]);
+		} finally {
+			await server.close();
+		}
+	});
+});
+
+describe('a task that says Unknown', () => {
+	// Red before: the first Unknown counted as an end: the task was never asked again, and its real
+	// end never fired.
+	test('for a moment: nothing fires; its real end fires once', async () => {
+		const server = await startSandbox({ taskDurationMs: null, unknownAnswers: 1 });
+		try {
+			const [a] = await new TaskFactory(server).create(1);
+			const spec = triggerWorkflow([a]);
+			const poller = await Poller.start(server);
+			expect(await poller.poll(spec)).toEqual([]);
+			expect(poller.staticData[`node:${TRIGGER}`]).toMatchObject({
+				unknownSince: { [a]: expect.any(String) },
+			});
+			server.finishTask(a, 'Completed');
+			expect((await poller.poll(spec)).map((item) => [item.taskId, item.status])).toEqual([
+				[a, 'Completed'],
+			]);
+			expect(poller.staticData[`node:${TRIGGER}`]).not.toHaveProperty('unknownSince');
+		} finally {
+			await server.close();
+		}
+	});
+
+	test('past its grace, from the first poll that saw it: it has ended Unknown, fired if chosen', async () => {
+		const server = await startSandbox({ taskDurationMs: null });
+		const grace = UNKNOWN_GRACE.ms;
+		UNKNOWN_GRACE.ms = 50;
+		try {
+			const [a, b] = await new TaskFactory(server).create(2);
+			server.finishTask(a, 'Unknown');
+			server.finishTask(b, 'Unknown');
+			const all = triggerWorkflow([a]);
+			const notUnknown = triggerWorkflow([b], { statuses: ['Completed', 'Failed'] });
+			const poller = await Poller.start(server);
+			const other = await Poller.start(server);
+			expect(await poller.poll(all)).toEqual([]);
+			expect(await other.poll(notUnknown)).toEqual([]);
+			await sleep(60);
+			const fired = await poller.poll(all);
+			expect(fired).toEqual([
+				expect.objectContaining({ taskId: a, status: 'Unknown', finished: true, failed: true }),
+			]);
+			expect(await other.poll(notUnknown)).toEqual([]);
+			// Both have ended: neither is asked again.
+			const next = await countProgress(server, async () => [
+				await poller.poll(all),
+				await other.poll(notUnknown),
+			]);
+			expect(next.progress).toBe(0);
+			expect(rememberedIds(other.staticData)).toEqual([b]);
+		} finally {
+			UNKNOWN_GRACE.ms = grace;
+			await server.close();
+		}
 	});
 });

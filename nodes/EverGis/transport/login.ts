@@ -14,6 +14,12 @@ import {
 	isHtmlAnswer,
 	serverMessage,
 } from './failure';
+import {
+	NEWER_API_PROBE_PATH,
+	newerApiMessage,
+	newerApiVerdict,
+	speaksNewerApi,
+} from './generation';
 import { normalizeHost } from './host';
 import { configurationError, passingLoginFailure } from './loginErrors';
 
@@ -24,6 +30,13 @@ export interface LoginCredentials {
 	username: string;
 	password: string;
 	ignoreSslIssues?: boolean;
+	/**
+	 * Also ask, once per host and process, whether the host speaks the newer API generation
+	 * (generation.ts), and refuse the login if it does: the credentials' first login (a new
+	 * credential, or one whose Host, user or password changed), which is what the credentials' Test
+	 * runs.
+	 */
+	askApiGeneration?: boolean;
 }
 
 /**
@@ -79,7 +92,42 @@ export async function logIn(helpers: IHttpRequestHelper['helpers'], credentials:
 			description,
 		);
 	}
-	return tokenFromLoginAnswer(response, host, username, credentials.password);
+	const token = tokenFromLoginAnswer(response, host, username, credentials.password);
+	if (credentials.askApiGeneration) {
+		const newer = await speaksNewerApi(host, async () =>
+			newerApiVerdictWith(helpers, host, token, credentials.ignoreSslIssues === true),
+		);
+		if (newer) {
+			const { message, description } = newerApiMessage(host);
+			throw configurationError(message, description);
+		}
+	}
+	return token;
+}
+
+/** Asks the newer API's own request with the token just issued (generation.ts). */
+async function newerApiVerdictWith(
+	helpers: IHttpRequestHelper['helpers'],
+	host: string,
+	token: string,
+	ignoreSslIssues: boolean,
+): Promise<boolean | undefined> {
+	const response = (await helpers.httpRequest({
+		method: 'GET',
+		url: `${host}${NEWER_API_PROBE_PATH}`,
+		headers: {
+			Accept: 'application/json',
+			Authorization: `Bearer ${token}`,
+			Cookie: `jwt=${token}`,
+		},
+		json: true,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		disableFollowRedirect: true,
+		skipSslCertificateValidation: ignoreSslIssues,
+		timeout: LOGIN_TIMEOUT_MS,
+	})) as IN8nHttpFullResponse;
+	return newerApiVerdict(response.statusCode, response.body);
 }
 
 /**

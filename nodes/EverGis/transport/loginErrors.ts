@@ -29,6 +29,7 @@ const CONFIGURATION_OPENINGS = [
 	'EverGIS could not log in for ',
 	'EverGIS accepted the login for ',
 	'Could not log in to EverGIS at ',
+	'The EverGIS API at ',
 ];
 const PASSING_OPENINGS = ['EverGIS could not serve the login for ', 'Could not reach EverGIS at '];
 

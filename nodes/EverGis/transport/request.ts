@@ -10,7 +10,8 @@ import { asNodeError } from '../shared/nodeErrors';
 import { pause, whenAborted } from '../shared/pause';
 import type { RequestPurpose } from './errors';
 import { apiError } from './errors';
-import { factsOf, isHtmlAnswer } from './failure';
+import { factsOf, isHtmlAnswer, isRouteError } from './failure';
+import { refuseNewerApi } from './generation';
 import { normalizeHost } from './host';
 import { tokenFor } from './login';
 import { DeadlinePassed } from './requestLimit';
@@ -47,6 +48,8 @@ export interface EverGisRequest extends RequestPurpose {
 	afterAttempt?: () => void;
 	/** Can go out a moment later (a progress request of the wait): other requests go first. */
 	background?: boolean;
+	/** Another documented path is tried if this one is not served (readings.ts): its route error is the caller's. */
+	anotherPathFollows?: boolean;
 }
 
 /**
@@ -234,6 +237,13 @@ async function send<T>(
 		throw asNodeError(context, outcome.error, request.itemIndex);
 	}
 	const facts = outcome.tokenCheckFailed ? { ...outcome.facts, canceled: true } : outcome.facts;
+	// A path this server does not serve: on a host of the newer API generation, that is why. (Not
+	// for the token check, which runs inside the token renewal the question would wait for.)
+	if (isRouteError(facts) && !request.anotherPathFollows && !probe && !run.stopReason) {
+		await refuseNewerApi(context.getNode(), session.host, request, facts.status, (question) =>
+			send(run, session, question),
+		);
+	}
 	throw apiError(context.getNode(), facts, request, {
 		host: session.host,
 		username: session.username,
@@ -241,6 +251,7 @@ async function send<T>(
 		timeoutMs,
 		secrets: [...session.secrets],
 		stopReason: run.stopReason,
+		route: `${request.method} ${request.path}`,
 	});
 }
 

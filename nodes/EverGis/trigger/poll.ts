@@ -1,6 +1,6 @@
 import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
 
-import { isTerminalStatus } from '../model/statuses';
+import { hasEnded, isTerminalStatus } from '../model/statuses';
 import type { TaskProgress } from '../model/task';
 import { progressSummary } from '../model/task';
 import { splitList } from '../shared/list';
@@ -10,7 +10,7 @@ import { wasNeverSent } from '../transport/retry';
 import { EverGisRun } from '../transport/run';
 import { getTaskInfo, getTaskProgress } from '../transport/tasks';
 import { startPoll } from './pollsUnderWay';
-import { inAskingOrder, pruneState, readState, writeState } from './watchedTasks';
+import { inAskingOrder, noteStatus, pruneState, readState, writeState } from './watchedTasks';
 
 /** Reported once for a task EverGIS does not know (404). */
 export const NOT_FOUND = 'NotFound';
@@ -55,9 +55,12 @@ type Look =
  * busy, no connection, no answer in time) is asked again at the next poll; when no task could be
  * read at all the poll says so in n8n's log and ends without items, so that the trigger stays
  * active and heals by itself when EverGIS is back (n8n would leave a trigger whose activation poll
- * throws deactivated). The poll fails only for what the user must fix: the credentials, or EverGIS
- * refusing every task. Manual runs ("Fetch Test Event") show the watched tasks as they are now,
- * report every failure, and leave the saved state alone.
+ * throws deactivated). The poll fails only for what the user must fix: the credentials, EverGIS
+ * refusing every task, or a Host that serves neither documented progress path (a server of the newer
+ * API generation says so: transport/readings.ts, generation.ts). A task that says Unknown has ended
+ * only once it has said so for its grace (model/statuses.ts), counted across polls. Manual runs
+ * ("Fetch Test Event") show the watched tasks as they are now, report every failure, and leave the
+ * saved state alone.
  */
 export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 	const manual = this.getMode() === 'manual';
@@ -118,7 +121,8 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 		state.askFrom =
 			run.stopReason === 'outOfTime' && notAsked.length > 0 ? notAsked[0].taskId : undefined;
 
-		const seenAt = new Date().toISOString();
+		const now = new Date();
+		const seenAt = now.toISOString();
 		const fired: Array<{ taskId: string; json: IDataObject }> = [];
 		for (const look of looks) {
 			if (look.kind === 'skipped' || look.kind === 'fatal') continue;
@@ -136,12 +140,16 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 				});
 				continue;
 			}
-			const ended = isTerminalStatus(look.progress.status);
-			if (ended && !manual) state.ended[look.taskId] = look.progress.status;
-			if (manual || (ended && statuses.has(look.progress.status))) {
+			const { status } = look.progress;
+			// A manual run shows the tasks as they are now; a poll also counts how long one says Unknown.
+			const ended = manual
+				? isTerminalStatus(status)
+				: hasEnded(status, noteStatus(state, look.taskId, status, now));
+			if (ended && !manual) state.ended[look.taskId] = status;
+			if (manual || (ended && statuses.has(status))) {
 				fired.push({
 					taskId: look.taskId,
-					json: { ...progressSummary(look.progress), taskId: look.taskId, seenAt },
+					json: { ...progressSummary(look.progress, { ended }), taskId: look.taskId, seenAt },
 				});
 			}
 		}
