@@ -799,8 +799,11 @@ describe('manual mode (Fetch Test Event)', () => {
 });
 
 describe('token renewal', () => {
+	// The token lives 3 s, so a poll has 2.7 s of it left after its login (the renewal margin is a
+	// tenth of the lifetime): with 1 s (before) a poll that a loaded machine slowed past 0.9 s met the
+	// margin in flight and logged in twice.
 	test('the token expires between polls: the next poll succeeds with exactly one more login', async () => {
-		sandbox.setOptions({ tokenLifetimeMs: 1000 });
+		sandbox.setOptions({ tokenLifetimeMs: 3000 });
 		try {
 			const ids = await factory.create(12);
 			const spec = triggerWorkflow(ids);
@@ -810,7 +813,7 @@ describe('token renewal', () => {
 			expect(poll.progress).toBe(12);
 
 			for (let round = 0; round < 2; round++) {
-				await sleep(1100);
+				await sleep(3100);
 				sandbox.finishTask(ids[round], 'Completed');
 				poll = await countProgress(sandbox, () => poller.poll(spec));
 				expect(poll.result.map((item) => item.taskId)).toEqual([ids[round]]);
@@ -823,23 +826,26 @@ describe('token renewal', () => {
 	});
 
 	test('a token that expires while the requests of a poll are in flight is renewed once', async () => {
-		sandbox.setOptions({ tokenLifetimeMs: 3000 });
+		// The token lives 10 s: it is renewed 1 s before its exp (model/jwt.ts renewalMarginMs).
+		sandbox.setOptions({ tokenLifetimeMs: 10_000 });
 		try {
 			const ids = await factory.create(8);
 			const spec = triggerWorkflow(ids);
 			const poller = await Poller.start(sandbox);
-			await poller.poll(spec); // logs in: the token lives 3 s
+			await poller.poll(spec); // logs in
 			const token = String(poller.engine.credentials.read(CREDENTIALS.everGisApi.id)?.token);
 			const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as {
 				exp: number;
 			};
-			// With 500 ms per request, the check request reaches the server ~200 ms before the token
-			// expires (accepted), and the progress requests ~300 ms after (refused).
-			await sleep(exp * 1000 - Date.now() - 700);
-			sandbox.setOptions({ latencyMs: 500 });
+			// The poll starts 1.5 s before the exp, half a second before the renewal margin, and the
+			// server takes 300 ms per request: the token is still good when the requests reach it,
+			// with a second to spare for a loaded machine. Started later (a slow machine), the poll lets
+			// the token run out and logs in once before its requests. (With 0.7 s and 500 ms before,
+			// 200 ms to spare, a loaded run saw four requests refused and sent again.)
+			await sleep(exp * 1000 - Date.now() - 1_500);
+			sandbox.setOptions({ latencyMs: 300 });
 			const poll = await countProgress(sandbox, () => poller.poll(spec));
-			// One request per task, and at most one login for all of them (none while the token still
-			// holds when the requests reach the server); never a login per request.
+			// One request per task, and at most one login for all of them; never a login per request.
 			expect(poll.progress).toBe(8);
 			expect(poll.logins).toBeLessThanOrEqual(1);
 		} finally {

@@ -60,15 +60,10 @@ export class RequestLimit {
 	private readonly recentLatencies: number[] = [];
 
 	constructor(
-		private ceiling: number,
+		private readonly ceiling: number,
 		private readonly clock: () => number = Date.now,
 	) {
 		this.window = Math.min(REQUEST_LIMIT.initial, ceiling);
-	}
-
-	/** Lets the limit grow further (room for the node's items besides its progress requests). */
-	raiseCeiling(ceiling: number): void {
-		this.ceiling = Math.max(this.ceiling, ceiling);
 	}
 
 	/** Requests that may be in flight now. */

@@ -189,13 +189,9 @@ describe('RequestLimit', () => {
 		await expect(new RequestLimit(8).enter(controller.signal)).rejects.toBeInstanceOf(HaltedError);
 	});
 
-	test('raiseCeiling lets it grow further (the node’s Concurrency above the default)', async () => {
-		const limit = new RequestLimit(REQUEST_LIMIT.ceiling);
-		limit.raiseCeiling(16);
+	test('the ceiling is what the run gives it (8 plus the node’s Concurrency): the limit grows to it, not past it', async () => {
+		const limit = new RequestLimit(REQUEST_LIMIT.ceiling + 8);
 		for (let i = 0; i < 200; i++) (await limit.enter()).leave('ok');
-		expect(limit.current).toBe(16);
-		limit.raiseCeiling(2); // never lowers it
-		(await limit.enter()).leave('ok');
 		expect(limit.current).toBe(16);
 	});
 
@@ -204,7 +200,6 @@ describe('RequestLimit', () => {
 		// in all and answers busy to the rest (spread fairly over the two).
 		const clock = manualClock();
 		const limits = [new RequestLimit(16, clock.now), new RequestLimit(16, clock.now)];
-		limits[1].raiseCeiling(16);
 		const history: number[][] = [];
 		for (let round = 0; round < 200; round++) {
 			clock.advance(100);
