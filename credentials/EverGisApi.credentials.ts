@@ -8,6 +8,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { NEWER_API_TEST_MESSAGE } from '../nodes/EverGis/transport/generation';
 import { logIn, loginScope, tokenFor } from '../nodes/EverGis/transport/login';
 
 /**
@@ -80,6 +81,8 @@ export class EverGisApi implements ICredentialType {
 			username: credentials.username as string,
 			password: credentials.password as string,
 			ignoreSslIssues: credentials.ignoreSslIssues === true,
+			// No token issued for these very credentials yet: their first login (what Test runs).
+			askApiGeneration: tokenFor(credentials) === '',
 		});
 		return { token, issuedFor: loginScope(credentials) };
 	}
@@ -104,12 +107,29 @@ export class EverGisApi implements ICredentialType {
 		};
 	}
 
+	/**
+	 * Test: n8n logs in (preAuthentication) when no token is stored for the credential, and the first
+	 * login of these credentials asks whether the host speaks the newer EverGIS API (login.ts): that
+	 * login then fails with the sentence that says so, in every n8n release. Then one request of the
+	 * documented generation that needs the user: the first page of their layers (layer_list.md). A
+	 * server of the newer generation has no `GET /layers` (only `POST`): 405, which the rule turns into
+	 * the same sentence where n8n applies rules (n8n 2.34 and later: they read the status from the
+	 * error's `cause`, which n8n 1.x drops; docs/evergis-api.md). Not a 404: any web server without
+	 * that path answers it (a Host that is not EverGIS at all, tested with a token for another Host).
+	 */
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: '={{$credentials.host.trim().replace(/\\/+$/, "")}}',
-			url: '=/account/{{encodeURIComponent($credentials.username.trim())}}',
+			url: '/layers',
+			qs: { group: 'my', limit: 1 },
 			method: 'GET',
 			skipSslCertificateValidation: '={{$credentials.ignoreSslIssues}}',
 		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: { value: 405, message: NEWER_API_TEST_MESSAGE },
+			},
+		],
 	};
 }

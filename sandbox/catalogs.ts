@@ -6,6 +6,30 @@ import type { AttributeDefinition, CatalogRecord, RasterRecord } from './types';
 export const CATALOG_LAYER_TYPE = 'PostgresTileCatalogService';
 export const VECTOR_LAYER_TYPE = 'PostgresLayerService';
 
+/** The names layers are listed under: the docs' (default), or the spec's LayerServiceType enum. */
+export type LayerTypeNames = 'docs' | 'spec';
+
+/** The spec's LayerServiceType (spec.json): a `types` filter must name these when `spec`. */
+const SPEC_LAYER_TYPES = [
+	'QueryLayerService',
+	'LinearLayerService',
+	'MapboxLayerService',
+	'PostgresTileLayerService',
+	'ProxyLayerService',
+	'PythonLayerService',
+	'RemoteTileLayerService',
+	'RouteLayerService',
+];
+
+const SPEC_NAMES: Record<string, string> = {
+	[CATALOG_LAYER_TYPE]: 'PostgresTileLayerService',
+	[VECTOR_LAYER_TYPE]: 'QueryLayerService',
+};
+
+function typeName(type: string, naming: LayerTypeNames): string {
+	return naming === 'spec' ? SPEC_NAMES[type] : type;
+}
+
 interface LayerEntry {
 	name: string;
 	alias: string;
@@ -203,6 +227,7 @@ export class CatalogStore {
 	private select(
 		query: ListQuery,
 		user: string,
+		naming: LayerTypeNames = 'docs',
 	): { items: LayerEntry[]; offset: number; limit: number; total: number } {
 		const offset = toInt('offset', query.offset, 0);
 		const limit = toInt('limit', query.limit, 20);
@@ -216,6 +241,12 @@ export class CatalogStore {
 			.split(',')
 			.map((t) => t.trim().toLowerCase())
 			.filter(Boolean);
+		const unknownType = types.find(
+			(t) => !SPEC_LAYER_TYPES.some((name) => name.toLowerCase() === t),
+		);
+		if (naming === 'spec' && unknownType !== undefined) {
+			throw new QueryError(`The value '${unknownType}' is not valid for types.`);
+		}
 		const names = (query.names ?? '')
 			.split(',')
 			.map((t) => t.trim())
@@ -227,7 +258,9 @@ export class CatalogStore {
 			if (group === 'public' && !l.isPublic) return false;
 			if (group === 'role' && (mine || !reachable)) return false;
 			if (group === 'all' && !mine && !reachable) return false;
-			if (types.length > 0 && !types.includes(l.type.toLowerCase())) return false;
+			if (types.length > 0 && !types.includes(typeName(l.type, naming).toLowerCase())) {
+				return false;
+			}
 			if (names.length > 0 && !names.includes(l.name)) return false;
 			return matchesFilter(l, query.filter ?? '');
 		});
@@ -249,10 +282,14 @@ export class CatalogStore {
 		return l.owner === user ? 'read,write,configure' : (this.sharedWith(l, user) ?? 'read');
 	}
 
-	private layerItem(l: LayerEntry, user: string): Record<string, unknown> {
+	private layerItem(
+		l: LayerEntry,
+		user: string,
+		naming: LayerTypeNames = 'docs',
+	): Record<string, unknown> {
 		return {
 			name: l.name,
-			type: l.type,
+			type: typeName(l.type, naming),
 			alias: l.alias,
 			description: l.description,
 			owner: l.owner,
@@ -273,9 +310,14 @@ export class CatalogStore {
 		};
 	}
 
-	listLayers(query: ListQuery, user: string): Record<string, unknown> {
-		const { items, offset, limit, total } = this.select(query, user);
-		return { items: items.map((l) => this.layerItem(l, user)), totalCount: total, offset, limit };
+	listLayers(query: ListQuery, user: string, naming: LayerTypeNames): Record<string, unknown> {
+		const { items, offset, limit, total } = this.select(query, user, naming);
+		return {
+			items: items.map((l) => this.layerItem(l, user, naming)),
+			totalCount: total,
+			offset,
+			limit,
+		};
 	}
 
 	listTables(query: ListQuery, user: string): Record<string, unknown> {
@@ -314,10 +356,10 @@ export class CatalogStore {
 	}
 
 	/** GET /layers/{name}: the old `layerDefinition` and the newer `configuration`, both. */
-	definition(l: LayerEntry, user: string): Record<string, unknown> {
+	definition(l: LayerEntry, user: string, naming: LayerTypeNames): Record<string, unknown> {
 		const attrs = Object.entries(l.attributes);
 		return {
-			...this.layerItem(l, user),
+			...this.layerItem(l, user, naming),
 			layerDefinition: {
 				idAttribute: 'gid',
 				titleAttribute: attrs.length > 0 ? attrs[0][0] : null,

@@ -5,7 +5,10 @@ import type { Sandbox, SandboxOptions } from './types';
 
 export const ENV_PREFIX = 'EVERGIS_SANDBOX_';
 
-export const USAGE = `Usage: node build/sandbox/cli.js [--port <n>] [--stats-file <path>]
+export const USAGE = `Usage: node build/sandbox/cli.js [--port <n>] [--stats-file <path>] [--dialect <d>]
+
+  --dialect tiling-page|reference-page|newer   which reading of the EverGIS docs to serve
+                                               (default tiling-page; also EVERGIS_SANDBOX_DIALECT)
 
 Environment (all optional):
   EVERGIS_SANDBOX_PORT                     port (default 8765; 0 = any free port)
@@ -26,6 +29,11 @@ Environment (all optional):
   EVERGIS_SANDBOX_STORAGE_DIR              where uploads are stored (default: a temporary folder)
   EVERGIS_SANDBOX_STATS_FILE               keep {stats, tasks, uploads} in this JSON file
   EVERGIS_SANDBOX_LOG=1                    one line per request on stdout
+  EVERGIS_SANDBOX_DIALECT                  tiling-page (default), reference-page or newer
+  EVERGIS_SANDBOX_LAYER_TYPES              docs (default) or spec: the layer type names
+  EVERGIS_SANDBOX_BATCH_ERRORS             strings (default) or objects: a failed task's batch errors
+  EVERGIS_SANDBOX_ERROR_BODY               errorDetails (default) or problemDetails
+  EVERGIS_SANDBOX_UNKNOWN_ANSWERS          each task's first n progress answers say Unknown (default 0)
 `;
 
 export interface CliConfig {
@@ -96,6 +104,11 @@ export function readCliConfig(
 		}
 	}
 	if ((v = get('LOG')) !== undefined && flag('LOG', v)) o.log = log;
+	if ((v = get('DIALECT')) !== undefined) o.dialect = v as SandboxOptions['dialect'];
+	if ((v = get('LAYER_TYPES')) !== undefined) o.layerTypes = v as SandboxOptions['layerTypes'];
+	if ((v = get('BATCH_ERRORS')) !== undefined) o.batchErrors = v as SandboxOptions['batchErrors'];
+	if ((v = get('ERROR_BODY')) !== undefined) o.errorBody = v as SandboxOptions['errorBody'];
+	if ((v = get('UNKNOWN_ANSWERS')) !== undefined) o.unknownAnswers = num('UNKNOWN_ANSWERS', v);
 
 	let help = false;
 	for (let i = 0; i < argv.length; i++) {
@@ -109,6 +122,7 @@ export function readCliConfig(
 		if (key === '--help' || key === '-h') help = true;
 		else if (key === '--stats-file') o.statsFile = value();
 		else if (key === '--port') o.port = num('PORT (--port)', value());
+		else if (key === '--dialect') o.dialect = value() as SandboxOptions['dialect'];
 		else throw new OptionError(`unknown argument '${arg}'`);
 	}
 	// Same checks as startSandbox and setOptions, so that a bad knob is named before listening.
@@ -139,6 +153,11 @@ export function describe(sandbox: Sandbox): string[] {
 			seed: o.seed,
 			statsFile: o.statsFile,
 			storageDir: o.storageDir,
+			dialect: o.dialect,
+			layerTypes: o.layerTypes,
+			batchErrors: o.batchErrors,
+			errorBody: o.errorBody,
+			unknownAnswers: o.unknownAnswers,
 		})}`,
 		'  Stop with Ctrl+C.',
 	];

@@ -26,7 +26,11 @@ export class SandboxCore {
 	constructor(readonly options: ResolvedOptions) {
 		this.auth = new AuthService(() => this.options);
 		this.storage = new FileStorage(options.storageDir);
-		this.tasks = new TaskStore(this.catalogs, () => this.changed());
+		this.tasks = new TaskStore(
+			this.catalogs,
+			() => this.changed(),
+			() => this.options,
+		);
 		this.faults = new FaultInjector(options.seed, options.faults);
 		this.load = new LoadMeter(
 			() => this.options.maxActiveRequests,
@@ -116,6 +120,11 @@ export class SandboxCore {
 			this.faults.reseed(clean.seed);
 		}
 		if (clean.log !== undefined) o.log = clean.log;
+		if (clean.dialect !== undefined) o.dialect = clean.dialect;
+		if (clean.layerTypes !== undefined) o.layerTypes = clean.layerTypes;
+		if (clean.batchErrors !== undefined) o.batchErrors = clean.batchErrors;
+		if (clean.errorBody !== undefined) o.errorBody = clean.errorBody;
+		if (clean.unknownAnswers !== undefined) o.unknownAnswers = clean.unknownAnswers;
 		if (clean.statsFile !== undefined && clean.statsFile !== o.statsFile) {
 			o.statsFile = clean.statsFile;
 			this.statsFile.setPath(clean.statsFile);

@@ -6,9 +6,10 @@ export { startSandbox } from './server';
 export { pyramidTiles, checkRaster, type RasterCheck } from './tiff';
 export { CANCEL_MESSAGE, TIMEOUT_MESSAGE } from './tasks';
 export { DEFAULT_USERS, OptionError } from './options';
-export { FAULT_KINDS, ROUTE_NAMES, FINISH_STATUSES } from './types';
+export { DIALECTS, FAULT_KINDS, ROUTE_NAMES, FINISH_STATUSES } from './types';
 export type {
 	AttributeDefinition,
+	Dialect,
 	CatalogRecord,
 	FaultKind,
 	FaultRule,

@@ -1,4 +1,5 @@
 import {
+	DIALECTS,
 	FAULT_KINDS,
 	ROUTE_NAMES,
 	type FaultKind,
@@ -19,6 +20,15 @@ export const DEFAULT_MAX_ACTIVE_REQUESTS = 20;
 
 /** Thrown for a knob with a value the sandbox cannot use. */
 export class OptionError extends Error {}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+	if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+		throw new OptionError(
+			`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`,
+		);
+	}
+	return value as T;
+}
 
 function nonNegativeNumber(name: string, value: unknown): number {
 	if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -157,6 +167,24 @@ export function validatePatch(patch: Partial<SandboxOptions>): Partial<SandboxOp
 			case 'faults':
 				out.faults = validateFaults(value);
 				break;
+			case 'dialect':
+				out.dialect = oneOf(key, value, DIALECTS);
+				break;
+			case 'layerTypes':
+				out.layerTypes = oneOf(key, value, ['docs', 'spec'] as const);
+				break;
+			case 'batchErrors':
+				out.batchErrors = oneOf(key, value, ['strings', 'objects'] as const);
+				break;
+			case 'errorBody':
+				out.errorBody = oneOf(key, value, ['errorDetails', 'problemDetails'] as const);
+				break;
+			case 'unknownAnswers':
+				if (!Number.isInteger(value) || (value as number) < 0) {
+					throw new OptionError('unknownAnswers must be a non-negative integer');
+				}
+				out.unknownAnswers = value as number;
+				break;
 			case 'log':
 				if (typeof value !== 'function') throw new OptionError('log must be a function');
 				out.log = value as (line: string) => void;
@@ -198,6 +226,11 @@ export function resolveOptions(options: SandboxOptions, storageDir: string): Res
 		seed: o.seed ?? 1,
 		log: o.log,
 		statsFile: o.statsFile,
+		dialect: o.dialect ?? 'tiling-page',
+		layerTypes: o.layerTypes ?? 'docs',
+		batchErrors: o.batchErrors ?? 'strings',
+		errorBody: o.errorBody ?? 'errorDetails',
+		unknownAnswers: o.unknownAnswers ?? 0,
 	};
 }
 
@@ -222,5 +255,10 @@ export function publicOptions(o: ResolvedOptions): Record<string, unknown> {
 		faults: o.faults,
 		seed: o.seed,
 		statsFile: o.statsFile ?? null,
+		dialect: o.dialect,
+		layerTypes: o.layerTypes,
+		batchErrors: o.batchErrors,
+		errorBody: o.errorBody,
+		unknownAnswers: o.unknownAnswers,
 	};
 }

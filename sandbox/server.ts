@@ -64,6 +64,8 @@ function readSome(req: IncomingMessage, bytes: number, ms: number): Promise<void
 function faultReply(kind: FaultKind): Reply | undefined {
 	if (kind === 'html') return nginxReply(502);
 	// EverGIS's own refusal of a request it checked (ASP.NET validation shape): nothing was done.
+	// As if the server did not serve the route (ASP.NET's empty 404).
+	if (kind === '404') return { status: 404 };
 	if (kind === '400') {
 		return {
 			status: 400,
@@ -78,6 +80,42 @@ function faultReply(kind: FaultKind): Reply | undefined {
 	const headers = status === 429 || status === 503 ? { 'retry-after': '1' } : undefined;
 	return errorReply(status, `Injected fault: ${status}`, headers);
 }
+
+/**
+ * A JSON error in ASP.NET's problem details shape (errorBody 'problemDetails'): the message is its
+ * `detail`, the status's reason its `title`.
+ */
+function asProblemDetails(reply: Reply): Reply {
+	const body = reply.body as { message?: unknown; errorType?: unknown; statusCode?: unknown };
+	if (!body || typeof body !== 'object' || !('errorType' in body) || !('statusCode' in body)) {
+		return reply;
+	}
+	return {
+		...reply,
+		body: {
+			type: `https://httpstatuses.io/${reply.status}`,
+			title: STATUS_TITLES[reply.status] ?? 'Error',
+			status: reply.status,
+			detail: body.message,
+			traceId: '00-sandbox-00',
+		},
+	};
+}
+
+const STATUS_TITLES: Record<number, string> = {
+	400: 'Bad Request',
+	401: 'Unauthorized',
+	403: 'Forbidden',
+	404: 'Not Found',
+	409: 'Conflict',
+	413: 'Payload Too Large',
+	419: 'Too Many Active Requests',
+	429: 'Too Many Requests',
+	500: 'Internal Server Error',
+	502: 'Bad Gateway',
+	503: 'Service Unavailable',
+	504: 'Gateway Timeout',
+};
 
 function listen(server: Server, port: number, host: string): Promise<void> {
 	return new Promise((resolve, reject) => {
@@ -137,7 +175,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		if (!res.headersSent && !res.destroyed) core.answered(reply.status);
 		core.changed();
 		core.statsFile.flush();
-		writeReply(res, reply);
+		writeReply(res, o.errorBody === 'problemDetails' ? asProblemDetails(reply) : reply);
 	};
 	const drop = (res: ServerResponse): void => {
 		core.changed();
@@ -154,7 +192,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		proceed: () => void,
 	): Promise<void> {
 		const method = req.method ?? 'GET';
-		const match = matchRoute(method, path);
+		const match = matchRoute(method, path, o.dialect);
 		const name: StatsRouteName = match.kind === 'route' ? match.route.name : 'unknown';
 		core.stats.requests[name]++;
 
@@ -212,20 +250,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		seen: Seen,
 		othersActive: number,
 	): Promise<void> {
-		const method = req.method ?? 'GET';
 		// The latency is part of the processing: the request counts as active while it waits.
 		if (match.kind !== 'route') {
 			await waitLatency(othersActive);
-			if (match.kind === 'method') {
-				send(
-					res,
-					errorReply(405, `${method} is not allowed on ${url.pathname}`, {
-						allow: match.allowed.join(', '),
-					}),
-				);
-			} else {
-				send(res, errorReply(404, `No API endpoint ${method} ${url.pathname}`));
-			}
+			// As ASP.NET's routing answers: no body; 405 with Allow for a path served with other methods.
+			send(
+				res,
+				match.kind === 'method'
+					? { status: 405, headers: { allow: match.allowed.join(', ') } }
+					: { status: 404 },
+			);
 			return;
 		}
 		const { route, params } = match;

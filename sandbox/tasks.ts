@@ -21,6 +21,7 @@ const TERMINAL: ReadonlySet<TaskStatus> = new Set([
 	'Timeout',
 	'Error',
 	'Interrupted',
+	'Unknown',
 ]);
 
 export function isTerminal(status: TaskStatus): boolean {
@@ -49,6 +50,8 @@ interface TaskEntry {
 	outcome?: Outcome;
 	outcomeReady: Promise<void>;
 	final?: Final;
+	/** Progress requests answered so far (the first `unknownAnswers` say Unknown). */
+	progressAnswers: number;
 }
 
 export interface NewTask {
@@ -90,6 +93,14 @@ export class TaskStore {
 	constructor(
 		private readonly catalogs: CatalogStore,
 		private readonly onChange: () => void,
+		/** How answers are shaped (options.ts): read when a task is looked at. */
+		private readonly shapes: () => {
+			batchErrors: 'strings' | 'objects';
+			unknownAnswers: number;
+		} = () => ({
+			batchErrors: 'strings',
+			unknownAnswers: 0,
+		}),
 	) {}
 
 	create(task: NewTask): string {
@@ -99,6 +110,7 @@ export class TaskStore {
 			...task,
 			createdAtMs: Date.now(),
 			outcomeReady: Promise.resolve(),
+			progressAnswers: 0,
 		};
 		// The tiling work: read each raster's header and directories (never the whole file).
 		entry.outcomeReady = Promise.all(task.files.map((f) => checkRaster(f.path, f.fileId))).then(
@@ -239,13 +251,16 @@ export class TaskStore {
 					: e.outcome && !e.outcome.ok
 						? e.outcome.messages
 						: ['The tiling task failed.'];
+				const objects = this.shapes().batchErrors === 'objects';
 				return {
-					message: messages.join('; '),
+					message: objects ? null : messages.join('; '),
 					stepResults: [
 						step({
 							startedTime: started,
 							endedTime: iso(e.final?.endedAtMs),
-							batchErrors: messages,
+							batchErrors: objects
+								? messages.map((message) => ({ message, errorType: 'TilingError' }))
+								: messages,
 							inputObjectCount: n,
 							errorCount: messages.length,
 						}),
@@ -255,6 +270,8 @@ export class TaskStore {
 					outputObjectCount: 0,
 				};
 			}
+			case 'Unknown':
+				return null;
 			case 'Canceled':
 				return {
 					message: CANCEL_MESSAGE,
@@ -297,6 +314,19 @@ export class TaskStore {
 			currentStepObjectCount: running ? e.files.length : 0,
 			resultDetails: null,
 		};
+	}
+
+	/**
+	 * A progress request's answer: the task's progress, but `Unknown` (taskResult null) for each
+	 * task's first `unknownAnswers` requests, as the SDK says before a task has subtasks.
+	 */
+	answerProgress(id: string): Record<string, unknown> | undefined {
+		const e = this.entries.get(id);
+		const answer = this.progress(id);
+		if (!e || !answer) return answer;
+		e.progressAnswers++;
+		if (e.progressAnswers > this.shapes().unknownAnswers) return answer;
+		return { ...answer, status: 'Unknown', taskResult: null };
 	}
 
 	/** The shape of GET /scheduler/{id}. */

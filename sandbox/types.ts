@@ -12,7 +12,8 @@ export type RouteName =
 	| 'cancel'
 	| 'layers'
 	| 'layer'
-	| 'tables';
+	| 'tables'
+	| 'newerApi';
 
 export const ROUTE_NAMES: readonly RouteName[] = [
 	'login',
@@ -26,7 +27,22 @@ export const ROUTE_NAMES: readonly RouteName[] = [
 	'layers',
 	'layer',
 	'tables',
+	'newerApi',
 ];
+
+/**
+ * Which reading of EverGIS the sandbox serves (sandbox/README.md, docs/evergis-api.md):
+ * - `tiling-page` (default): the tiling page's paths, `/scheduler/tasks/{id}/progress` and (by its
+ *   pattern) `/scheduler/tasks/{id}` for task info;
+ * - `reference-page`: the scheduler reference page's, `/scheduler/{id}/progress` and `/scheduler/{id}`;
+ * - `newer`: the spec's newer generation, enough to be recognised (no tiling task, no upload/file, no
+ *   GET /layers, task prototypes at /scheduler, files at /resources/file).
+ * Every other path answers as ASP.NET does: an empty 404, or an empty 405 for a path it serves with
+ * other methods.
+ */
+export type Dialect = 'tiling-page' | 'reference-page' | 'newer';
+
+export const DIALECTS: readonly Dialect[] = ['tiling-page', 'reference-page', 'newer'];
 
 export type FaultKind =
 	| '500'
@@ -41,7 +57,8 @@ export type FaultKind =
 	| '500-after'
 	| 'hang'
 	| 'html'
-	| '400';
+	| '400'
+	| '404';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
 	'500',
@@ -57,6 +74,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 	'hang',
 	'html',
 	'400',
+	'404',
 ];
 
 export interface FaultRule {
@@ -103,6 +121,27 @@ export interface SandboxOptions {
 	log?: (line: string) => void;
 	/** Not in the original brief: rewrite this JSON file with {stats, tasks, uploads} on changes. */
 	statsFile?: string;
+	/** Which reading of the docs (or which API generation) is served; default `tiling-page`. */
+	dialect?: Dialect;
+	/**
+	 * The layer type names: `docs` (raster catalogs `PostgresTileCatalogService`, from the docs'
+	 * prose; any `types` filter accepted) or `spec` (the spec's LayerServiceType: raster catalogs
+	 * `PostgresTileLayerService`, vector layers `QueryLayerService`; a `types` filter with another
+	 * name is refused 400, as ASP.NET's binding of the enum does).
+	 */
+	layerTypes?: 'docs' | 'spec';
+	/**
+	 * A failed task's batch errors: `strings` (default, with `taskResult.message` too) or `objects`
+	 * (`{message, errorType}` each, and `taskResult.message` null: the reason is only in them).
+	 */
+	batchErrors?: 'strings' | 'objects';
+	/**
+	 * The JSON error body: `errorDetails`, the spec's ErrorDetailsDc `{message, errorType,
+	 * statusCode}` (default), or `problemDetails`, ASP.NET's `{type, title, status, detail, traceId}`.
+	 */
+	errorBody?: 'errorDetails' | 'problemDetails';
+	/** Each task's first this many progress answers say `Unknown` (as the SDK does before a task has subtasks). */
+	unknownAnswers?: number;
 }
 
 /** The options in force: every knob has a value (optional ones may be undefined). */
@@ -126,6 +165,11 @@ export interface ResolvedOptions {
 	seed: number;
 	log: ((line: string) => void) | undefined;
 	statsFile: string | undefined;
+	dialect: Dialect;
+	layerTypes: 'docs' | 'spec';
+	batchErrors: 'strings' | 'objects';
+	errorBody: 'errorDetails' | 'problemDetails';
+	unknownAnswers: number;
 }
 
 export type TaskStatus =
@@ -137,9 +181,11 @@ export type TaskStatus =
 	| 'Canceled'
 	| 'Timeout'
 	| 'Error'
-	| 'Interrupted';
+	| 'Interrupted'
+	| 'Unknown';
 
-export type FinishStatus = 'Completed' | 'Failed' | 'Timeout' | 'Error' | 'Interrupted';
+/** How finishTask may end a task; `Unknown`: it says Unknown from then on. */
+export type FinishStatus = 'Completed' | 'Failed' | 'Timeout' | 'Error' | 'Interrupted' | 'Unknown';
 
 export const FINISH_STATUSES: readonly FinishStatus[] = [
 	'Completed',
@@ -147,6 +193,7 @@ export const FINISH_STATUSES: readonly FinishStatus[] = [
 	'Timeout',
 	'Error',
 	'Interrupted',
+	'Unknown',
 ];
 
 export interface StepResult {
@@ -155,7 +202,7 @@ export interface StepResult {
 	outSource: null;
 	startedTime: string | null;
 	endedTime: string | null;
-	batchErrors: string[] | null;
+	batchErrors: Array<string | Record<string, unknown>> | null;
 	batchCount: number;
 	inputObjectCount: number;
 	errorCount: number;

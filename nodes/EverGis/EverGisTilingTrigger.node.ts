@@ -6,7 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { TRIGGER_STATUSES } from './model/statuses';
+import { TRIGGER_STATUSES, UNKNOWN_GRACE, UNKNOWN_STATUS } from './model/statuses';
 import { pollTasks } from './trigger/poll';
 
 export class EverGisTilingTrigger implements INodeType {
@@ -41,10 +41,18 @@ export class EverGisTilingTrigger implements INodeType {
 				displayName: 'Fire On',
 				name: 'statuses',
 				type: 'multiOptions',
-				options: TRIGGER_STATUSES.map((status) => ({ name: status, value: status })),
+				options: TRIGGER_STATUSES.map((status) => ({
+					name: status,
+					value: status,
+					...(status === UNKNOWN_STATUS
+						? {
+								description: `EverGIS said Unknown for ${UNKNOWN_GRACE.ms / 60_000} minutes and never how the task ended`,
+							}
+						: {}),
+				})),
 				default: [...TRIGGER_STATUSES],
 				description:
-					'The end statuses that start the workflow. Each task fires once, when it ends.',
+					'The end statuses that start the workflow. Each task fires once, when it ends. A task that says Unknown has ended only once it has said so for 10 minutes.',
 			},
 			{
 				displayName: 'Options',

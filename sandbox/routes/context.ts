@@ -10,7 +10,7 @@ import {
 	readBody,
 	type Reply,
 } from '../http-util';
-import type { RouteName } from '../types';
+import type { Dialect, RouteName } from '../types';
 
 export interface RouteContext {
 	req: IncomingMessage;
@@ -25,11 +25,16 @@ export interface RouteContext {
 
 export interface RouteDef {
 	name: RouteName;
-	method: 'GET' | 'POST';
+	method: 'GET' | 'POST' | 'PUT' | 'DELETE';
 	pattern: RegExp;
 	auth: boolean;
 	handler: (ctx: RouteContext) => Promise<Reply>;
+	/** Which dialects serve it (types.ts Dialect); every one when left out. */
+	dialects?: readonly Dialect[];
 }
+
+/** The documented generation's readings (both pages of the docs). */
+export const DOCUMENTED: readonly Dialect[] = ['tiling-page', 'reference-page'];
 
 /** A JSON body larger than this gets 413 even without maxUploadBytes. */
 const JSON_BODY_LIMIT = 16 * 1024 * 1024;

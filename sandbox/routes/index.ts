@@ -1,6 +1,8 @@
 import { accountRoutes } from './account';
+import type { Dialect } from '../types';
 import type { RouteDef } from './context';
 import { layerRoutes } from './layers';
+import { newerRoutes } from './newer';
 import { schedulerRoutes } from './scheduler';
 import { uploadRoutes } from './upload';
 
@@ -10,6 +12,7 @@ export type { RouteContext, RouteDef } from './context';
 export const ROUTES: readonly RouteDef[] = [
 	...accountRoutes,
 	...uploadRoutes,
+	...newerRoutes,
 	...schedulerRoutes,
 	...layerRoutes,
 ];
@@ -19,10 +22,11 @@ export type RouteMatch =
 	| { kind: 'method'; allowed: string[] }
 	| { kind: 'none' };
 
-/** Finds the route for a method and a path relative to the API prefix. */
-export function matchRoute(method: string, path: string): RouteMatch {
+/** Finds the route a dialect serves for a method and a path relative to the API prefix. */
+export function matchRoute(method: string, path: string, dialect: Dialect): RouteMatch {
 	const allowed = new Set<string>();
 	for (const route of ROUTES) {
+		if (route.dialects && !route.dialects.includes(dialect)) continue;
 		const m = route.pattern.exec(path);
 		if (!m) continue;
 		if (route.method !== method) {

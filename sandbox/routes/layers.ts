@@ -1,8 +1,8 @@
 import { QueryError, type ListQuery } from '../catalogs';
 import { errorReply, type Reply } from '../http-util';
-import type { RouteContext, RouteDef } from './context';
+import { DOCUMENTED, type RouteContext, type RouteDef } from './context';
 
-// GET /layers, GET /layers/{name}, GET /tables.
+// GET /layers, GET /layers/{name}, GET /tables (the newer generation: only GET /layers/{name}).
 
 function query(url: URL): ListQuery {
 	const q: ListQuery = {};
@@ -40,7 +40,10 @@ async function layer(ctx: RouteContext): Promise<Reply> {
 	if (!catalogs.canRead(entry, ctx.user.username)) {
 		return errorReply(403, `No permission to read layer '${name}'`);
 	}
-	return { status: 200, body: catalogs.definition(entry, ctx.user.username) };
+	return {
+		status: 200,
+		body: catalogs.definition(entry, ctx.user.username, ctx.core.options.layerTypes),
+	};
 }
 
 export const layerRoutes: RouteDef[] = [
@@ -49,7 +52,10 @@ export const layerRoutes: RouteDef[] = [
 		method: 'GET',
 		pattern: /^\/layers$/,
 		auth: true,
-		handler: listing((ctx, q) => ctx.core.catalogs.listLayers(q, ctx.user.username)),
+		handler: listing((ctx, q) =>
+			ctx.core.catalogs.listLayers(q, ctx.user.username, ctx.core.options.layerTypes),
+		),
+		dialects: DOCUMENTED,
 	},
 	{ name: 'layer', method: 'GET', pattern: /^\/layers\/([^/]+)$/, auth: true, handler: layer },
 	{
@@ -58,5 +64,6 @@ export const layerRoutes: RouteDef[] = [
 		pattern: /^\/tables$/,
 		auth: true,
 		handler: listing((ctx, q) => ctx.core.catalogs.listTables(q, ctx.user.username)),
+		dialects: DOCUMENTED,
 	},
 ];

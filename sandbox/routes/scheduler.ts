@@ -1,9 +1,12 @@
 import { errorReply, type Reply } from '../http-util';
 import { validateTiling } from '../tiling';
-import { jsonBody, type RouteContext, type RouteDef } from './context';
+import type { Dialect } from '../types';
+import { DOCUMENTED, jsonBody, type RouteContext, type RouteDef } from './context';
 
-// POST /scheduler/tasks?type=tiling, GET /scheduler/tasks/{id}/progress (and
-// /scheduler/{id}/progress), GET /scheduler/{id}, POST /scheduler/tasks/{id}/cancel.
+// The documented generation's scheduler (docs/evergis-api.md). Both readings: POST
+// /scheduler/tasks?type=tiling, POST /scheduler/tasks/{id}/cancel. The tiling page's: GET
+// /scheduler/tasks/{id}/progress, GET /scheduler/tasks/{id} (no page shows task info: its pattern).
+// The reference page's: GET /scheduler/{id}/progress, GET /scheduler/{id}.
 
 async function createTask(ctx: RouteContext): Promise<Reply> {
 	const type = ctx.url.searchParams.get('type');
@@ -53,7 +56,7 @@ async function ownTask(ctx: RouteContext): Promise<string | Reply> {
 async function progress(ctx: RouteContext): Promise<Reply> {
 	const id = await ownTask(ctx);
 	if (typeof id !== 'string') return id;
-	return { status: 200, body: ctx.core.tasks.progress(id) };
+	return { status: 200, body: ctx.core.tasks.answerProgress(id) };
 }
 
 async function taskInfo(ctx: RouteContext): Promise<Reply> {
@@ -69,6 +72,9 @@ async function cancel(ctx: RouteContext): Promise<Reply> {
 	return { status: 200, body: ctx.core.tasks.progress(id) };
 }
 
+const TILING_PAGE: readonly Dialect[] = ['tiling-page'];
+const REFERENCE_PAGE: readonly Dialect[] = ['reference-page'];
+
 export const schedulerRoutes: RouteDef[] = [
 	{
 		name: 'createTask',
@@ -76,6 +82,7 @@ export const schedulerRoutes: RouteDef[] = [
 		pattern: /^\/scheduler\/tasks$/,
 		auth: true,
 		handler: createTask,
+		dialects: DOCUMENTED,
 	},
 	{
 		name: 'progress',
@@ -83,13 +90,7 @@ export const schedulerRoutes: RouteDef[] = [
 		pattern: /^\/scheduler\/tasks\/([^/]+)\/progress$/,
 		auth: true,
 		handler: progress,
-	},
-	{
-		name: 'progress',
-		method: 'GET',
-		pattern: /^\/scheduler\/([^/]+)\/progress$/,
-		auth: true,
-		handler: progress,
+		dialects: TILING_PAGE,
 	},
 	{
 		name: 'cancel',
@@ -97,6 +98,23 @@ export const schedulerRoutes: RouteDef[] = [
 		pattern: /^\/scheduler\/tasks\/([^/]+)\/cancel$/,
 		auth: true,
 		handler: cancel,
+		dialects: DOCUMENTED,
+	},
+	{
+		name: 'taskInfo',
+		method: 'GET',
+		pattern: /^\/scheduler\/tasks\/([^/]+)$/,
+		auth: true,
+		handler: taskInfo,
+		dialects: TILING_PAGE,
+	},
+	{
+		name: 'progress',
+		method: 'GET',
+		pattern: /^\/scheduler\/([^/]+)\/progress$/,
+		auth: true,
+		handler: progress,
+		dialects: REFERENCE_PAGE,
 	},
 	{
 		name: 'taskInfo',
@@ -104,5 +122,6 @@ export const schedulerRoutes: RouteDef[] = [
 		pattern: /^\/scheduler\/([^/]+)$/,
 		auth: true,
 		handler: taskInfo,
+		dialects: REFERENCE_PAGE,
 	},
 ];

@@ -1,6 +1,6 @@
 import type { Reply } from '../http-util';
 import { receiveUpload } from '../upload';
-import type { RouteContext, RouteDef } from './context';
+import { DOCUMENTED, type RouteContext, type RouteDef } from './context';
 
 async function upload(ctx: RouteContext): Promise<Reply> {
 	const { core } = ctx;
@@ -19,5 +19,12 @@ async function upload(ctx: RouteContext): Promise<Reply> {
 }
 
 export const uploadRoutes: RouteDef[] = [
-	{ name: 'upload', method: 'POST', pattern: /^\/upload\/file$/, auth: true, handler: upload },
+	{
+		name: 'upload',
+		method: 'POST',
+		pattern: /^\/upload\/file$/,
+		auth: true,
+		handler: upload,
+		dialects: DOCUMENTED,
+	},
 ];

@@ -30,6 +30,8 @@ import {
 	waitForExecutions,
 	waitForWebhook,
 	workflowRows,
+	newN8nId,
+	type CredentialJson,
 	type ExecuteResult,
 	type ExecutionRecord,
 	type N8nProcess,
@@ -96,7 +98,36 @@ const CHECK = {
 	canceled: 'canceled in a retry wait: cancel → node end',
 	trigger: 'trigger: HTML 502 at activation and at run time, once per task',
 	scheduler: 'durable scheduler: the same outages, once per task',
+	slow: 'trigger: slow EverGIS, overlapping polls, once per task',
+	schedulerSlow: 'durable scheduler: slow EverGIS, overlapping polls, once per task',
 } as const;
+
+/**
+ * The slow-EverGIS check (slowEverGisCheck): in the release the e2e suite uses only (about a minute
+ * of n8n's time per n8n start, beside the other checks). Older releases start polls the same way
+ * (read in their code: n8n-core 1.x active-workflows.js `activatePolling`).
+ */
+const SLOW = {
+	releases: new Set(['2.40.7']),
+	tasks: 8,
+	/** More than half the 10 s between two polls. */
+	latencyMs: 7_000,
+	/** Polls at seconds 0, 10, 30 and 40: one at 0 (or 30) is followed 10 s later by another. */
+	pollTimes: ['0', '10', '30', '40'].map((second) => ({
+		mode: 'custom',
+		cronExpression: `${second} * * * * *`,
+	})),
+};
+
+/** The rows a release must have: the scheduler's and the slow check's only where they run. */
+function rowsOf(version: string, scheduler: boolean): string[] {
+	const slow = SLOW.releases.has(version);
+	return Object.values(CHECK).filter(
+		(row) =>
+			(scheduler || (row !== CHECK.scheduler && row !== CHECK.schedulerSlow)) &&
+			(slow || (row !== CHECK.slow && row !== CHECK.schedulerSlow)),
+	);
+}
 
 /** The last row: the release's time in all. */
 const TOTAL = 'the release in all';
@@ -221,6 +252,7 @@ async function runRelease(release: Release): Promise<void> {
 	const check = checker(version);
 	const requestLog = new RequestLog();
 	let sandbox: Sandbox | undefined;
+	let slow: SlowEverGis | undefined;
 	let folder: UserFolder | undefined;
 	let main: N8nProcess | undefined;
 	try {
@@ -254,6 +286,7 @@ async function runRelease(release: Release): Promise<void> {
 				password: PASSWORD,
 				ignoreSslIssues: false,
 			};
+			if (SLOW.releases.has(version)) slow = await prepareSlowEverGis();
 			const [good, wrongPassword, noPrefix] = await importCredentials(folder, [
 				{ name: 'EverGIS sandbox', type: 'everGisApi', data },
 				{
@@ -266,6 +299,7 @@ async function runRelease(release: Release): Promise<void> {
 					type: 'everGisApi',
 					data: { ...data, host: sandbox.origin },
 				},
+				...(slow ? [slow.credential] : []),
 			]);
 			const credentials: CheckCredentials = {
 				good: { id: good, name: 'EverGIS sandbox' },
@@ -307,7 +341,7 @@ async function runRelease(release: Release): Promise<void> {
 			});
 			const trigger = triggerWorkflow(credentials.good, [tasks.A, tasks.C]);
 			const wait = waitWorkflow(credentials.good);
-			await importWorkflow(folder, [checks, trigger, wait]);
+			await importWorkflow(folder, [checks, trigger, wait, ...(slow ? [slow.workflow] : [])]);
 			return { checks, trigger, wait, checksId: checks.id!, tasks };
 		});
 		if (!setup || !folder || !sandbox) return;
@@ -425,7 +459,7 @@ async function runRelease(release: Release): Promise<void> {
 
 		// ---- n8n start (the trigger and wait workflows published): node types, trigger, cancel
 		const rest = { client: undefined as N8nRest | undefined };
-		const ids = { trigger: setup.trigger.id!, wait: setup.wait.id! };
+		const ids = { trigger: setup.trigger.id!, wait: setup.wait.id!, slow: slow?.workflow.id };
 		let outageFrom = 0;
 		const started = await check(
 			CHECK.start,
@@ -434,7 +468,7 @@ async function runRelease(release: Release): Promise<void> {
 				// to publish ("Version … not found"): such workflows are created and published through the
 				// REST API once n8n runs, as the editor's import and Publish do.
 				const throughRest: WorkflowJson[] = [];
-				for (const workflow of [setup.trigger, setup.wait]) {
+				for (const workflow of [setup.trigger, setup.wait, ...(slow ? [slow.workflow] : [])]) {
 					try {
 						await publishWorkflow(userFolder, workflow.id!);
 					} catch (error) {
@@ -455,7 +489,8 @@ async function runRelease(release: Release): Promise<void> {
 				for (const workflow of throughRest) {
 					const id = await createAndPublish(rest.client, workflow);
 					if (workflow === setup.trigger) ids.trigger = id;
-					else ids.wait = id;
+					else if (workflow === setup.wait) ids.wait = id;
+					else ids.slow = id;
 				}
 				return { throughRest: throughRest.length };
 			},
@@ -475,12 +510,17 @@ async function runRelease(release: Release): Promise<void> {
 					(note) => note,
 				)
 			: Promise.resolve(undefined);
-		expectedRows.set(
-			version,
-			Object.values(CHECK).filter(
-				(row) => row !== CHECK.scheduler || hasDurableScheduler(userFolder),
-			),
-		);
+		expectedRows.set(version, rowsOf(version, hasDurableScheduler(userFolder)));
+		// EverGIS slow, polls overlapping (slowEverGisCheck), beside the other checks: its own sandbox.
+		const slowRun =
+			slow && ids.slow
+				? check(
+						CHECK.slow,
+						() => slowEverGisCheck(n8n, userFolder, slow!, ids.slow!),
+						undefined,
+						(note) => note,
+					)
+				: Promise.resolve(undefined);
 
 		await check(
 			CHECK.load,
@@ -572,10 +612,12 @@ async function runRelease(release: Release): Promise<void> {
 				? { ok: false, ms: Date.now() - cancelStart, note: cancelError ?? 'not run' }
 				: { ok: true, ms: canceled.nodeEndedMs, note: describeCancel(canceled) };
 		}
+		await slowRun;
 		await schedulerRun;
 	} finally {
 		await main?.stop();
 		await sandbox?.close();
+		await slow?.sandbox.close();
 		folder?.cleanup();
 	}
 }
@@ -811,6 +853,8 @@ async function durableSchedulerCheck(version: string): Promise<string> {
 	const sandbox = await startSandbox({ tokenLifetimeMs: TOKEN_LIFETIME_MS, log: log.add });
 	let folder: UserFolder | undefined;
 	let n8n: N8nProcess | undefined;
+	let slow: SlowEverGis | undefined;
+	let slowRun: Promise<unknown> = Promise.resolve();
 	try {
 		folder = await createUserFolder({ n8nVersion: version, tarballs: [tarball] });
 		const [A, C] = await createTestTasks(sandbox, [
@@ -818,20 +862,23 @@ async function durableSchedulerCheck(version: string): Promise<string> {
 			{ name: 'scheduler-C.tif', bytes: readRaster('rgb-byte-tenth.tif'), durationMs: null },
 		]);
 		const credential = { id: '', name: 'EverGIS sandbox (scheduler)' };
+		if (SLOW.releases.has(version)) slow = await prepareSlowEverGis();
 		[credential.id] = await importCredentials(folder, [
 			{
 				name: credential.name,
 				type: 'everGisApi',
 				data: { host: sandbox.url, username: USER, password: PASSWORD, ignoreSslIssues: false },
 			},
+			...(slow ? [slow.credential] : []),
 		]);
 		const workflow = triggerOnlyWorkflow(
 			'Compat: trigger under the durable scheduler',
 			credential,
 			[A, C],
 		);
-		const [id] = await importWorkflow(folder, workflow);
+		const [id] = await importWorkflow(folder, [workflow, ...(slow ? [slow.workflow] : [])]);
 		await publishWorkflow(folder, id);
+		if (slow) await publishWorkflow(folder, slow.workflow.id);
 		const firstFrom = startLoginOutage(sandbox);
 		n8n = await startN8n(folder, {
 			name: 'main-scheduler',
@@ -842,6 +889,16 @@ async function durableSchedulerCheck(version: string): Promise<string> {
 			},
 		});
 		await n8n.waitReady();
+		// EverGIS slow, polls overlapping, beside the outages: a row of its own.
+		if (slow) {
+			const [started, folderNow, slowNow] = [n8n, folder, slow];
+			slowRun = checker(version)(
+				CHECK.schedulerSlow,
+				() => slowEverGisCheck(started, folderNow, slowNow, slowNow.workflow.id),
+				undefined,
+				(note) => note,
+			);
+		}
 		const timeline = await driveOutages({
 			sandbox,
 			log,
@@ -884,8 +941,115 @@ async function durableSchedulerCheck(version: string): Promise<string> {
 		}
 		return `activation: ${describeOutage(timeline.first)}; run time: ${describeOutage(timeline.second)}; ${polls.length} polls as scheduler tasks, all succeeded; cursor ended: A, C`;
 	} finally {
+		await slowRun;
 		await n8n?.stop();
 		await sandbox.close();
+		await slow?.sandbox.close();
 		folder?.cleanup();
+	}
+}
+
+/**
+ * The slow-EverGIS check's own sandbox and tasks, and the credential and trigger workflow the caller
+ * imports with its own (one CLI call each: every one boots n8n).
+ */
+interface SlowEverGis {
+	sandbox: Sandbox;
+	log: RequestLog;
+	tasks: string[];
+	credential: CredentialJson & { id: string };
+	workflow: WorkflowJson & { id: string };
+}
+
+async function prepareSlowEverGis(): Promise<SlowEverGis> {
+	const log = new RequestLog();
+	const sandbox = await startSandbox({ log: log.add });
+	const tasks = await createTestTasks(
+		sandbox,
+		Array.from({ length: SLOW.tasks }, (_, index) => ({
+			name: `slow-${index}.tif`,
+			bytes: readRaster('rgb-byte-tenth.tif'),
+			durationMs: null,
+		})),
+	);
+	const credential = {
+		id: newN8nId(),
+		name: 'EverGIS sandbox (slow)',
+		type: 'everGisApi',
+		data: { host: sandbox.url, username: USER, password: PASSWORD, ignoreSslIssues: false },
+	};
+	const workflow = triggerOnlyWorkflow(
+		'Compat: trigger, EverGIS slow, polls 10 s apart',
+		{ id: credential.id, name: credential.name },
+		tasks,
+		SLOW.pollTimes,
+	);
+	return { sandbox, log, tasks, credential, workflow };
+}
+
+/** What the trigger logs when it finds another poll of its trigger under way (trigger/poll.ts). */
+const STILL_UNDER_WAY = 'EverGIS Tiling Trigger: another poll of this trigger is still under way';
+
+/**
+ * EverGIS answering slowly while n8n starts the polls of one trigger on top of each other (issue
+ * 24): an operator's n8n 2.40.7, EverGIS answering in about 21 s and a trigger every minute
+ * watching 24 ended tasks, fired 13 of them twice, since n8n starts a poll whether the last has
+ * ended or not, and both polls read the ended tasks at their start. In its smallest form: a
+ * trigger with four Poll Times (seconds 0, 10, 30, 40) watching 8 tasks on a sandbox of its own.
+ * The poll at activation sees them running; a few seconds before a poll at second 0 or 30 they all
+ * end and every answer starts taking 7 s (more than half the 10 s between polls). That poll reads
+ * them in two rounds (the request limit starts at 4: about 14 s), so the poll 10 s after it starts
+ * while it runs. Passes when that poll asked nothing and said so in n8n's log, each task was asked
+ * once after the slowdown, and n8n's executions fired each task once.
+ */
+async function slowEverGisCheck(
+	n8n: N8nProcess,
+	folder: UserFolder,
+	slow: SlowEverGis,
+	workflowId: string,
+): Promise<string> {
+	const { sandbox, log, tasks } = slow;
+	await log.waitFor(
+		() => tasks.every((id) => log.progressOf(id).some((request) => request.outcome === '200')),
+		180_000,
+		'the poll at activation asked every task',
+	);
+	// 2 to 8 s before a poll at second 0 or 30 of a minute (the Poll Times' seconds are n8n's clock's,
+	// the same machine's).
+	const intoHalfMinute = (Date.now() % 30_000) / 1000;
+	if (intoHalfMinute < 22 || intoHalfMinute > 28) {
+		await sleep((((22 - intoHalfMinute + 30) % 30) + 0.2) * 1000);
+	}
+	const slowFrom = Date.now();
+	const tickAt = Math.ceil(slowFrom / 30_000) * 30_000;
+	try {
+		sandbox.setOptions({ latencyMs: SLOW.latencyMs });
+		for (const id of tasks) sandbox.finishTask(id, 'Completed');
+		// That poll ends about 14 s after its tick; one that asked again would fire about 24 s after.
+		await sleep(tickAt + 32_000 - Date.now());
+		const records = await waitForExecutions(folder, {
+			workflowId,
+			includeData: true,
+			timeoutMs: 60_000,
+			until: (rs) =>
+				rs.every((r) => !['new', 'running'].includes(r.status)) &&
+				tasks.every((id) => rs.flatMap(firedIds).includes(id)),
+		});
+		const fired = records.flatMap(firedIds);
+		if (fired.length !== tasks.length) {
+			fail(
+				`n8n's executions fired ${fired.length} tasks for ${tasks.length} (${records.length} executions): a task fired twice`,
+			);
+		}
+		const asked = tasks.map((id) => log.progressOf(id).filter((r) => r.at > slowFrom).length);
+		if (asked.some((count) => count !== 1)) {
+			fail(`each task asked once after the slowdown, but: ${asked.join(', ')}`);
+		}
+		const skipped = n8n.lines.filter((line) => line.includes(STILL_UNDER_WAY));
+		if (skipped.length === 0)
+			fail('no poll found the last one under way: the polls did not overlap');
+		return `${records.length} execution(s) fired the ${tasks.length} tasks once each; ${skipped.length} poll(s) found the last one under way and asked nothing`;
+	} finally {
+		sandbox.setOptions({ latencyMs: 0 });
 	}
 }

@@ -37,6 +37,8 @@ import {
 	type UserFolder,
 	type WorkflowJson,
 } from '../real-n8n';
+import { NEWER_API_TEST_MESSAGE } from '../../nodes/EverGis/transport/generation';
+import { loginScope } from '../../nodes/EverGis/transport/login';
 import { startSandbox, type Sandbox, type TaskRecord } from '../../sandbox';
 import { login, upload, createTask, type Session } from '../sandbox/helpers/client';
 import { ensureChromium, screenshotNodePanel, type EditorShot } from './editor-screenshot';
@@ -135,12 +137,17 @@ const own = {
 	outage: { sandbox: undefined as unknown as Sandbox, log: new RequestLog() },
 	oneItem: { sandbox: undefined as unknown as Sandbox },
 	timedOut: { sandbox: undefined as unknown as Sandbox, log: new RequestLog() },
+	/** 3j: servers that read the docs as the scheduler reference page, or speak the newer API. */
+	referencePage: { sandbox: undefined as unknown as Sandbox, log: new RequestLog() },
+	newer: { sandbox: undefined as unknown as Sandbox },
 };
 /** Their credentials (one per sandbox). */
 const ownCredentials = {
 	outage: { id: '', name: 'EverGIS (outage sandbox)' },
 	oneItem: { id: '', name: 'EverGIS (one-item sandbox)' },
 	timedOut: { id: '', name: 'EverGIS (timed-out sandbox)' },
+	referencePage: { id: '', name: 'EverGIS (reference-page sandbox)' },
+	newer: { id: '', name: 'EverGIS (newer-API sandbox)' },
 };
 let smtp: SmtpSink;
 let files: FileServer;
@@ -175,6 +182,12 @@ beforeAll(async () => {
 				taskDurationMs: null,
 				log: own.timedOut.log.add,
 			});
+			own.referencePage.sandbox = await startSandbox({
+				dialect: 'reference-page',
+				taskDurationMs: TASK_MS,
+				log: own.referencePage.log.add,
+			});
+			own.newer.sandbox = await startSandbox({ dialect: 'newer' });
 			smtp = await startSmtpSink();
 			files = await startFileServer({ [DOWNLOADED]: LANDSAT });
 			// Installed with the README's own commands (its tarball block), as a user would.
@@ -204,10 +217,18 @@ beforeAll(async () => {
 				everGis(ownCredentials.outage.name, own.outage.sandbox.url),
 				everGis(ownCredentials.oneItem.name, own.oneItem.sandbox.url),
 				everGis(ownCredentials.timedOut.name, own.timedOut.sandbox.url),
+				everGis(ownCredentials.referencePage.name, own.referencePage.sandbox.url),
+				everGis(ownCredentials.newer.name, own.newer.sandbox.url),
 			]);
 			credentials.everGisApi.id = everGisId;
 			credentials.smtp.id = smtpId;
-			[ownCredentials.outage.id, ownCredentials.oneItem.id, ownCredentials.timedOut.id] = ownIds;
+			[
+				ownCredentials.outage.id,
+				ownCredentials.oneItem.id,
+				ownCredentials.timedOut.id,
+				ownCredentials.referencePage.id,
+				ownCredentials.newer.id,
+			] = ownIds;
 		},
 	);
 });
@@ -427,9 +448,14 @@ function landsatWorkflow(): WorkflowJson {
 	};
 }
 
+/** 3a's and 3j's workflows, imported in one go (each n8n command boots n8n). */
+let importedFor3aAnd3j: Promise<string[]> | undefined;
+const importFor3aAnd3j = () =>
+	(importedFor3aAnd3j ??= importWorkflow(folder, [landsatWorkflow(), readingsWorkflow()]));
+
 test('3a. Manual Trigger → Read/Write Files from Disk (RGB.byte.tif) → EverGIS Tiling → Code: Completed, tiles, the file in the sandbox and in the catalog', async () => {
 	await timings.run('3a. Landsat sample from disk into the catalog', async () => {
-		const [id] = await importWorkflow(folder, landsatWorkflow());
+		const [id] = await importFor3aAnd3j();
 		const result = await executeWorkflow(folder, id);
 		expectSuccess(result);
 
@@ -476,6 +502,138 @@ test('3a. Manual Trigger → Read/Write Files from Disk (RGB.byte.tif) → EverG
 			tiles: item.tilesCreated,
 			attributes: { name: 'Landsat-7 LE07 crop', dateofimage: '2001-03-13T15:20:00Z' },
 		});
+	});
+});
+
+/**
+ * 3j: one workflow, two servers that read the EverGIS docs otherwise than the default sandbox: the
+ * reference page's scheduler paths (Upload to Catalog with wait, Task → Get, Get Status, Cancel), and
+ * the newer API generation (Upload to Catalog and Get Status, Continue On Fail: error items).
+ */
+function readingsWorkflow(): WorkflowJson {
+	const small = join(RASTERS, 'rgb-byte-tenth.tif');
+	const node = (
+		name: string,
+		x: number,
+		y: number,
+		credential: { id: string; name: string },
+		parameters: Record<string, unknown>,
+		continueOnFail = false,
+	) => ({
+		id: newN8nId(),
+		name,
+		type: TILING,
+		typeVersion: 1,
+		position: [x, y] as [number, number],
+		credentials: { everGisApi: { ...credential } },
+		parameters,
+		...(continueOnFail ? { onError: 'continueRegularOutput' } : {}),
+	});
+	const uploadTo = (wait: boolean) => ({
+		resource: 'raster',
+		operation: 'uploadToCatalog',
+		catalog: { __rl: true, mode: 'name', value: 'demo.landsat_images' },
+		waitForCompletion: wait,
+		options: { pollInterval: 0.5 },
+	});
+	const task = (
+		operation: string,
+		taskId = "={{ $('Reference page: upload').item.json.taskId }}",
+	) => ({
+		resource: 'task',
+		operation,
+		taskId,
+	});
+	const reference = ownCredentials.referencePage;
+	const newer = ownCredentials.newer;
+	const next = (name: string) => ({ main: [[{ node: name, type: 'main', index: 0 }]] });
+	return {
+		name: 'E2E: the readings of the EverGIS docs, and the newer API',
+		nodes: [
+			{
+				id: newN8nId(),
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			{
+				id: newN8nId(),
+				name: 'Read a raster',
+				type: 'n8n-nodes-base.readWriteFile',
+				typeVersion: 1.1,
+				position: [220, 0],
+				parameters: { operation: 'read', fileSelector: small, options: {} },
+			},
+			node('Reference page: upload', 440, 0, reference, uploadTo(true)),
+			node('Reference page: get', 660, 0, reference, task('get')),
+			node('Reference page: get status', 880, 0, reference, task('getStatus')),
+			node('Reference page: cancel', 1100, 0, reference, task('cancel')),
+			node('Newer API: upload', 440, 200, newer, uploadTo(false), true),
+			node(
+				'Newer API: get status',
+				660,
+				200,
+				newer,
+				task('getStatus', '91126928-4189-4c20-890a-fc5c56001d26'),
+				true,
+			),
+		],
+		connections: {
+			Start: next('Read a raster'),
+			'Read a raster': {
+				main: [
+					[
+						{ node: 'Reference page: upload', type: 'main', index: 0 },
+						{ node: 'Newer API: upload', type: 'main', index: 0 },
+					],
+				],
+			},
+			'Reference page: upload': next('Reference page: get'),
+			'Reference page: get': next('Reference page: get status'),
+			'Reference page: get status': next('Reference page: cancel'),
+			'Newer API: upload': next('Newer API: get status'),
+		},
+	};
+}
+
+test('3j. one workflow against a server that reads the docs as the scheduler reference page (upload and wait, Task → Get, Get Status, Cancel: one extra request in all) and one of the newer API (error items that say so)', async () => {
+	await timings.run('3j. the readings of the docs, and the newer API', async () => {
+		const [, id] = await importFor3aAnd3j();
+		const result = await executeWorkflow(folder, id);
+		expectSuccess(result);
+		const [loaded] = nodeItems(result.runData, 'Reference page: upload');
+		expect(loaded).toMatchObject({ status: 'Completed', finished: true, succeeded: true });
+		const taskId = loaded.taskId as string;
+		expect(nodeItems(result.runData, 'Reference page: get')).toEqual([
+			expect.objectContaining({ taskId, owner: 'demo', status: 'Completed' }),
+		]);
+		for (const step of ['Reference page: get status', 'Reference page: cancel']) {
+			expect({ step, items: nodeItems(result.runData, step) }).toEqual({
+				step,
+				items: [expect.objectContaining({ taskId, status: 'Completed', finished: true })],
+			});
+		}
+		// The tiling page's path was tried once (empty 404) in this n8n process; then the reference page's.
+		const log = own.referencePage.log.requests;
+		expect(
+			log.filter((request) => request.outcome === '404' && !request.path.endsWith('/worker')),
+		).toEqual([
+			expect.objectContaining({ method: 'GET', path: `/sp/scheduler/tasks/${taskId}/progress` }),
+		]);
+		expect(log.filter((request) => request.path === `/sp/scheduler/${taskId}`)).toEqual([
+			expect.objectContaining({ method: 'GET', outcome: '200' }),
+		]);
+		const sentence = `The EverGIS API at ${own.newer.sandbox.url} is the newer generation (task prototypes and file resources), which has no tiling task this package can use`;
+		for (const step of ['Newer API: upload', 'Newer API: get status']) {
+			const items = nodeItems(result.runData, step);
+			expect({ step, error: String(items[0]?.error).replace(/ \[item \d+\]$/, '') }).toEqual({
+				step,
+				error: sentence,
+			});
+		}
+		expect(own.newer.sandbox.uploads()).toEqual([]);
 	});
 });
 
@@ -945,6 +1103,32 @@ describe('n8n start', () => {
 		});
 	});
 
+	// Red before: both answered 'Connection successful!' (GET /account/{username} is in both generations).
+	test("3j. the credential Test of a server of the newer API says so: at the credentials' first login, and, with a token stored, by the Test's own rules", async () => {
+		await timings.run('3j. credential Test, newer API', async () => {
+			const newer = own.newer.sandbox;
+			const data = {
+				host: newer.url,
+				username: EVERGIS_USER,
+				password: EVERGIS_PASSWORD,
+				ignoreSslIssues: false,
+			};
+			const base = { ...ownCredentials.newer, type: 'everGisApi' };
+			expect(await rest.testCredential({ ...base, data: { ...data, token: '' } })).toEqual({
+				status: 'Error',
+				message: `The EverGIS API at ${newer.url} is the newer generation (task prototypes and file resources), which has no tiling task this package can use`,
+			});
+			// A token issued for these very credentials: n8n 2.40.7 sends it without logging in, and
+			// its rules read the 405 of GET /layers (n8n 1.x drops what they read: docs/evergis-api.md).
+			const session = await login(newer, EVERGIS_USER, EVERGIS_PASSWORD);
+			const stored = { ...data, token: session.token, issuedFor: loginScope(data) };
+			expect(await rest.testCredential({ ...base, data: stored })).toEqual({
+				status: 'Error',
+				message: NEWER_API_TEST_MESSAGE,
+			});
+		});
+	});
+
 	let editedWrongPassword: { status: string; message: string } | undefined;
 	let editedHost: { status: string; message: string } | undefined;
 	let tokensSentElsewhere: string[] = [];
@@ -965,6 +1149,9 @@ describe('n8n start', () => {
 	// send the token the old host issued to the new host (Authorization: Bearer …).
 	test("3f. testing a saved credential whose Host was changed does not send the old host's token to the new host", () => {
 		expect(editedHost?.status).toBe('Error');
+		// A plain HTTP server's 404 for GET /layers is not "the newer EverGIS API" (the test rules
+		// read only the 405).
+		expect(editedHost?.message).not.toBe(NEWER_API_TEST_MESSAGE);
 		expect(tokensSentElsewhere).toEqual([]);
 	});
 

@@ -215,11 +215,15 @@ export async function createTestTasks(
 	return ids;
 }
 
-/** A workflow of one EverGIS Tiling Trigger (every minute) watching `taskIds`. */
+/**
+ * A workflow of one EverGIS Tiling Trigger watching `taskIds`, every minute unless `pollTimes`
+ * (the node's Poll Times entries) says otherwise.
+ */
 export function triggerOnlyWorkflow(
 	name: string,
 	credential: { id: string; name: string },
 	taskIds: string[],
+	pollTimes: Array<Record<string, string>> = [{ mode: 'everyMinute' }],
 ): WorkflowJson & { id: string } {
 	return {
 		id: newN8nId(),
@@ -231,7 +235,7 @@ export function triggerOnlyWorkflow(
 				type: 'n8n-nodes-evergis.everGisTilingTrigger',
 				typeVersion: 1,
 				position: [0, 0],
-				parameters: { pollTimes: { item: [{ mode: 'everyMinute' }] }, taskIds: taskIds.join('\n') },
+				parameters: { pollTimes: { item: pollTimes }, taskIds: taskIds.join('\n') },
 				credentials: { everGisApi: { ...credential } },
 			},
 		],

@@ -38,7 +38,8 @@ describe('credential test (Test button)', () => {
 		});
 		const after = sandbox.stats();
 		expect(after.logins - before.logins).toBe(1);
-		expect(after.requests.userInfo - before.requests.userInfo).toBe(1);
+		// The test request: the first page of the user's layers (a route of the documented generation).
+		expect(after.requests.layers - before.requests.layers).toBe(1);
 	});
 
 	test('tolerates a trailing slash and spaces in Host', async () => {
@@ -67,11 +68,13 @@ describe('credential test (Test button)', () => {
 		expect(result.message).toMatch(new RegExp(`${sandbox.origin.replace(/[.:/]/g, '\\$&')}`));
 	});
 
-	test('an unknown host', async () => {
+	test('an unknown host: the Test names the DNS and the likely typo', async () => {
+		// A passing failure since issue 24 (a trigger must survive a DNS that does not answer yet),
+		// but the Test still says what to check.
 		const result = await engine.testCredentials({ ...demo(), host: 'http://evergis.invalid/sp' });
 		expect(result.status).toBe('Error');
-		expect(result.message).toMatch(
-			/Could not log in to EverGIS at http:\/\/evergis\.invalid\/sp: the host name could not be resolved/,
+		expect(result.message).toBe(
+			'Could not reach EverGIS at http://evergis.invalid/sp to log in: the host name could not be resolved (DNS); check Host for a typo',
 		);
 	});
 

@@ -194,6 +194,36 @@ describe('fail fast: without Continue On Fail the node stops at the first failur
 		expect([first.status, third.status].every((status) => status !== 'Completed')).toBe(true);
 	});
 
+	test('an upload the server never answers does not hold the execution when another item fails', async () => {
+		// Regression (issue 24): n8n gives a request the execution's cancel signal, not the node's, so
+		// when another item failed the node could not end a stalled upload, and waited for its timeout
+		// (2 minutes plus the file's time at 256 KB/s: hours for a big raster). It no longer waits; the
+		// abandoned request stays open until its timeout, so it gets a sandbox of its own, closed here.
+		const stalling = await startSandbox();
+		try {
+			engine.setCredentials('cred-1', {
+				host: stalling.url,
+				username: 'demo',
+				password: 'demo-password',
+			});
+			stalling.failNext('upload', 'hang');
+			stalling.failNext('upload', '400');
+			const result = await engine.run(
+				tilingWorkflow(
+					uploadParameters('demo.landsat_images', { options: { ...fast, concurrency: 2 } }),
+					files(2),
+				),
+			);
+			expect(result.error?.message).toMatch(
+				/^EverGIS refused the request while uploading '.+' \(\d+ bytes\) \(HTTP 400\).* \[item [01]\]$/,
+			);
+			expect(stalling.stats().requests.createTask).toBe(0);
+			expect(result.durationMs).toBeLessThan(20_000);
+		} finally {
+			await stalling.close();
+		}
+	}, 30_000);
+
 	test('with Continue On Fail the same failure is an error item and the others run to the end', async () => {
 		const finishing = (async () => {
 			while (tasks().length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -238,7 +268,7 @@ describe('one request limit per execution, found from the server', () => {
 	});
 
 	test('a server with room: the limit grows past its start (4) to its ceiling (8 plus Concurrency 4) while requests succeed', async () => {
-		sandbox.setOptions({ maxActiveRequests: 0, latencyMs: 50, taskDurationMs: 2_000 });
+		sandbox.setOptions({ maxActiveRequests: 0, latencyMs: 300, taskDurationMs: 2_000 });
 		const result = await engine.run(
 			tilingWorkflow(uploadParameters('demo.landsat_images', { options: fast }), files(40)),
 		);
@@ -247,7 +277,7 @@ describe('one request limit per execution, found from the server', () => {
 	});
 
 	test('a higher Concurrency raises the ceiling (8 plus Concurrency)', async () => {
-		sandbox.setOptions({ maxActiveRequests: 0, latencyMs: 50, taskDurationMs: 2_000 });
+		sandbox.setOptions({ maxActiveRequests: 0, latencyMs: 300, taskDurationMs: 2_000 });
 		const result = await engine.run(
 			tilingWorkflow(
 				uploadParameters('demo.landsat_images', { options: { ...fast, concurrency: 12 } }),

@@ -182,6 +182,44 @@ describe('Task operations', () => {
 		sandbox.finishTask(id, 'Completed');
 	});
 
+	test("Wait for Completion: a progress request that waits for its turn does not hold its wait past the wait's Timeout", async () => {
+		// Regression (issue 24): a wait's progress request queued behind the run's other requests
+		// (here four slow ones hold every slot the run starts with) went out only when one ended,
+		// long after its own wait's Timeout: the Timeout did not hold.
+		const ids = await startTasks(5);
+		const before = sandbox.stats().requests.progress;
+		sandbox.setOptions({ latencyMs: 60_000 }); // no answer comes back
+		let result;
+		try {
+			result = await engine.run(
+				tilingWorkflow(
+					{
+						resource: 'task',
+						operation: 'waitForCompletion',
+						taskId: '={{ $json.id }}',
+						options: { pollInterval: 0.1, timeout: '={{ $json.timeout }}' },
+					},
+					ids.map((id, index) => ({ json: { id, timeout: index < 4 ? 4 : 1 } })),
+					{ continueOnFail: true },
+				),
+			);
+		} finally {
+			sandbox.setOptions({ latencyMs: 0 });
+		}
+		for (const id of ids) sandbox.finishTask(id, 'Completed');
+		const errors = result.output('EverGIS').map((item) => String(item.json.error));
+		// The last item's request was never sent: its wait ended at its Timeout, having heard nothing.
+		expect(sandbox.stats().requests.progress - before).toBe(4);
+		expect(errors[4]).toBe(
+			`Task ${ids[4]} did not finish within 1 s (no status received) [item 4]`,
+		);
+		for (const [index, error] of errors.slice(0, 4).entries()) {
+			expect(error).toMatch(
+				new RegExp(`^Task ${ids[index]} did not finish within 4 s \\(no status received; `),
+			);
+		}
+	});
+
 	test('an unknown task ID: a clear error, or an error item under Continue On Fail', async () => {
 		const [id] = await startTasks(1);
 		sandbox.finishTask(id, 'Completed');

@@ -457,6 +457,15 @@ export class TestEngine {
 				error as { cause?: { response?: { status: number; statusText?: string }; code?: string } }
 			).cause;
 			if (cause?.response) {
+				// The test's `responseCode` rules, as n8n 2.40.7 applies them (packages/cli
+				// dist/services/credentials-tester.service.js, runRequestTest): the first rule whose
+				// value is the status of the error's cause gives the message. n8n 1.x drops that cause
+				// (n8n-workflow 1.x ExecutionBaseError re-declares `cause`), so no rule applies there.
+				for (const rule of type.test.rules ?? []) {
+					if (rule.type === 'responseCode' && rule.properties.value === cause.response.status) {
+						return { status: 'Error', message: rule.properties.message };
+					}
+				}
 				return {
 					status: 'Error',
 					message:
@@ -469,45 +478,79 @@ export class TestEngine {
 	}
 
 	/**
-	 * One poll of a trigger node in a context of its own, over a Workflow built from `staticData`:
-	 * how n8n 2.40's durable scheduler runs every poll (a leased task that loads the workflow and its
-	 * static data anew and builds a new context, `trigger-execution-context.factory.js:272-291`, with
-	 * the budget `getPollBudgetMs()`, 36 s with the default 45 s poll timeout, `:196-198`), and how
-	 * "Fetch Test Event" runs one (`mode: 'manual'`). Returns the emitted items (null if none), the
-	 * static data after the poll, and the error if the poll threw. For polls of an activation of
-	 * n8n's in-memory engine (its default), see `activate()`.
+	 * One poll as n8n 2.40's durable scheduler runs it (N8N_SCHEDULER_ENABLED,
+	 * N8N_SCHEDULER_POLL_TRIGGERS_ENABLED; n8n 2.40.7, package `n8n`), or as "Fetch Test Event" runs
+	 * one (`mode: 'manual'`). Under the scheduler (read in `poll-trigger-task-handler.js` `execute`
+	 * and `trigger-execution-context.factory.js`):
+	 * - each poll is a leased task with a context of its own, over the workflow and its static data
+	 *   loaded anew (`createPollExecutionContext`, factory :272-291); polls of one trigger may overlap
+	 *   (two calls of this at once);
+	 * - the node's budget, `getPollBudgetMs()`, is the poll timeout (N8N_SCHEDULER_POLL_TIMEOUT, 45 s;
+	 *   or the lease, if shorter) less a fifth of it, at least 5 s and at most half (factory :196-198):
+	 *   36 s by default, `pollTimeoutMs / 2` below 10 s;
+	 * - n8n waits for the poll until the poll timeout only (handler :88-119): then it drops the poll's
+	 *   result, commits nothing, and the poll goes on unawaited (`abandoned` here);
+	 * - what n8n then holds as the node's static data (the result's `staticData`): after a poll that
+	 *   emitted, the static data as the poll left it, committed with the execution (handler :122-140,
+	 *   factory `__emit` :216-244); after one that returned null, with durable cursors
+	 *   (N8N_POLLER_DURABLE_CURSORS_ENABLED, `durableCursors`, the default here and the compat suite's
+	 *   setting) the cursor alone (handler :141-150 → factory `__commitCursor` :248-261), without them
+	 *   nothing (`takeStagedCursor` :207-215 has no cursor to take); after one that threw or was
+	 *   abandoned, nothing (handler :159-180, :94-114).
+	 * "Fetch Test Event" is not timed out and saves nothing: `staticData` is what the poll left. For
+	 * polls of an activation of n8n's in-memory engine (its default), see `activate()`.
 	 */
 	async poll(
 		spec: WorkflowSpec,
 		nodeName: string,
-		options: { staticData?: IDataObject; mode?: 'trigger' | 'manual'; budgetMs?: number } = {},
-	): Promise<{ items: INodeExecutionData[][] | null; staticData: IDataObject; error?: unknown }> {
-		const staticData = JSON.parse(JSON.stringify(options.staticData ?? {})) as IDataObject;
-		const workflow = this.workflow(spec, staticData);
-		const mode = options.mode ?? 'trigger';
+		options: {
+			staticData?: IDataObject;
+			mode?: 'trigger' | 'manual';
+			/** N8N_SCHEDULER_POLL_TIMEOUT, in ms (45 s unless given). */
+			pollTimeoutMs?: number;
+			durableCursors?: boolean;
+		} = {},
+	): Promise<{
+		items: INodeExecutionData[][] | null;
+		staticData: IDataObject;
+		error?: unknown;
+		/** n8n stopped waiting for the poll at its timeout (the poll may still be running). */
+		abandoned: boolean;
+	}> {
+		const given = JSON.parse(JSON.stringify(options.staticData ?? {})) as IDataObject;
+		const workflow = this.workflow(spec, JSON.parse(JSON.stringify(given)) as IDataObject);
+		const manual = options.mode === 'manual';
+		const pollTimeoutMs = options.pollTimeoutMs ?? 45_000;
+		const ceilingMs = Math.min(pollTimeoutMs, 60_000);
+		const budgetMs = ceilingMs - Math.min(Math.max(0.2 * ceilingMs, 5_000), ceilingMs / 2);
 		const context = this.pollContext(
 			workflow,
 			nodeName,
-			mode,
-			mode === 'manual' ? 'manual' : 'update',
-			options.budgetMs,
+			manual ? 'manual' : 'trigger',
+			manual ? 'manual' : 'update',
+			manual ? undefined : budgetMs,
 		);
-		let items: INodeExecutionData[][] | null = null;
-		let error: unknown;
-		try {
-			items = await new this.core.TriggersAndPollers().runPollFunction(
-				workflow,
-				context.node,
-				context.functions,
+		const polling = new this.core.TriggersAndPollers()
+			.runPollFunction(workflow, context.node, context.functions)
+			.then(
+				(items) => ({ items, error: undefined as unknown }),
+				(error: unknown) => ({ items: null, error }),
 			);
-		} catch (caught) {
-			error = caught;
-		}
-		return {
-			items,
-			staticData: JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject,
-			error,
-		};
+		let timer: NodeJS.Timeout | undefined;
+		const outcome = manual
+			? await polling
+			: await Promise.race([
+					polling,
+					new Promise<'abandoned'>((resolve) => {
+						timer = setTimeout(() => resolve('abandoned'), pollTimeoutMs);
+					}),
+				]).finally(() => clearTimeout(timer));
+		const after = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
+		if (outcome === 'abandoned') return { items: null, staticData: given, abandoned: true };
+		const { items, error } = outcome;
+		const committed =
+			manual || (error === undefined && (items !== null || options.durableCursors !== false));
+		return { items, error, staticData: committed ? after : given, abandoned: false };
 	}
 
 	/**

@@ -55,6 +55,25 @@ describe('CLI configuration', () => {
 			port: 0,
 			statsFile: '/tmp/s.json',
 		});
+		expect(
+			readCliConfig(
+				{
+					EVERGIS_SANDBOX_DIALECT: 'newer',
+					EVERGIS_SANDBOX_LAYER_TYPES: 'spec',
+					EVERGIS_SANDBOX_BATCH_ERRORS: 'objects',
+					EVERGIS_SANDBOX_ERROR_BODY: 'problemDetails',
+					EVERGIS_SANDBOX_UNKNOWN_ANSWERS: '2',
+				},
+				['--dialect', 'reference-page'],
+			).options,
+		).toEqual({
+			port: 8765,
+			dialect: 'reference-page',
+			layerTypes: 'spec',
+			batchErrors: 'objects',
+			errorBody: 'problemDetails',
+			unknownAnswers: 2,
+		});
 		expect(readCliConfig({ EVERGIS_SANDBOX_LOG: '0' }, []).options.log).toBeUndefined();
 		expect(readCliConfig({}, ['--help']).help).toBe(true);
 	});
@@ -91,6 +110,8 @@ describe('CLI configuration', () => {
 				/FILES_TIED_TO_SESSION must be 1 or 0/,
 			],
 			[{}, ['--stats-file'], /--stats-file needs a value/],
+			[{}, ['--dialect', 'rfc'], /dialect must be one of tiling-page, reference-page, newer/],
+			[{ EVERGIS_SANDBOX_LAYER_TYPES: 'both' }, [], /layerTypes must be one of docs, spec/],
 			[{}, ['--verbose'], /unknown argument '--verbose'/],
 		];
 		for (const [env, args, message] of bad) {

@@ -148,7 +148,8 @@ describe('sandbox contract (docs examples)', () => {
 		// 791×718 px: 4×3 + 2×2 + 1 tiles of 256 px.
 		expect(tiles).toBe(17);
 
-		const info = await call(sb, demo, 'GET', `/scheduler/${taskId}`);
+		// Task info at the tiling page's pattern (the default dialect; no page shows it there).
+		const info = await call(sb, demo, 'GET', `/scheduler/tasks/${taskId}`);
 		expect(info.status).toBe(200);
 		expect(Object.keys(info.body).sort()).toEqual(
 			['id', 'owner', 'status', 'parameters', 'createdDate', 'startedDate', 'completedDate'].sort(),
@@ -158,9 +159,15 @@ describe('sandbox contract (docs examples)', () => {
 		for (const k of ['createdDate', 'startedDate', 'completedDate'])
 			expect(info.body[k]).toMatch(ISO);
 
-		// The alias path of the progress endpoint answers the same.
-		const alias = await call(sb, demo, 'GET', `/scheduler/${taskId}/progress`);
-		expect(alias.body).toEqual(done);
+		// The reference page's paths are not served by this dialect: ASP.NET's empty 404.
+		for (const path of [`/scheduler/${taskId}/progress`, `/scheduler/${taskId}`]) {
+			const other = await call(sb, demo, 'GET', path);
+			expect({ path, status: other.status, text: other.text }).toEqual({
+				path,
+				status: 404,
+				text: '',
+			});
+		}
 
 		// The raster is now in the catalog with the task's attributes.
 		const catalog = sb.catalog('demo.landsat_images');
@@ -200,7 +207,7 @@ describe('sandbox contract (docs examples)', () => {
 			const again = await call(sb, demo, 'POST', `/scheduler/tasks/${id}/cancel`);
 			expect(again.status).toBe(200);
 			expect(again.body).toEqual(res.body);
-			const info = await call(sb, demo, 'GET', `/scheduler/${id}`);
+			const info = await call(sb, demo, 'GET', `/scheduler/tasks/${id}`);
 			expect(info.body.status).toBe('Canceled');
 			expect(info.body.completedDate).toMatch(ISO);
 		} finally {
@@ -364,5 +371,177 @@ describe('sandbox contract (docs examples)', () => {
 		const ext = await call(sb, demo, 'GET', '/account/extended');
 		expect(ext.body).toEqual(mine.body);
 		expect((await call(sb, demo, 'GET', '/account/alice')).status).toBe(403);
+	});
+});
+
+// What each dialect serves (sandbox/README.md): the tiling page's paths, the reference page's, or
+// the newer generation's; every other path answers as ASP.NET does (an empty 404, or an empty 405
+// with Allow for a path served with other methods), so a client that reads the docs the other way
+// meets the same answers as on such a server.
+describe('dialects: each serves one reading, the rest as ASP.NET', () => {
+	let sb: Sandbox;
+	let demo: Session;
+	let id: string;
+
+	beforeAll(async () => {
+		sb = await startSandbox({ taskDurationMs: null });
+		demo = await login(sb);
+		await upload(sb, demo, 'd.tif', raster('float32.tif'), { rewrite: true });
+		id = (await createTask(sb, demo, docsTilingBody('demo', ['d.tif']))).body.taskId as string;
+	});
+	afterAll(() => sb.close());
+
+	/** [method, path, tiling-page, reference-page, newer]: status, and `''` when the body is empty. */
+	const table = (taskId: string): Array<[string, string, ...Array<[number, string?]>]> => [
+		['GET', `/scheduler/tasks/${taskId}/progress`, [200], [404, ''], [404, '']],
+		['GET', `/scheduler/${taskId}/progress`, [404, ''], [200], [404, '']],
+		['GET', `/scheduler/tasks/${taskId}`, [200], [404, ''], [404, '']],
+		['GET', `/scheduler/${taskId}`, [404, ''], [200], [405, '']],
+		['POST', `/scheduler/tasks/${taskId}/cancel`, [200], [200], [404, '']],
+		['POST', '/scheduler/tasks?type=tiling', [400], [400], [405, '']],
+		['GET', '/layers', [200], [200], [405, '']],
+		['GET', '/layers/demo.landsat_images', [200], [200], [200]],
+		['GET', '/upload/file', [405, ''], [405, ''], [404, '']],
+		['GET', '/scheduler/worker', [404, ''], [404], [200]],
+		['GET', '/account/demo', [200], [200], [200]],
+	];
+
+	test.each([
+		['tiling-page', 2],
+		['reference-page', 3],
+		['newer', 4],
+	] as const)('%s', async (dialect, column) => {
+		sb.setOptions({ dialect });
+		try {
+			for (const row of table(id)) {
+				const [method, path] = row;
+				const [status, text] = row[column] as [number, string?];
+				// Cancel last of all, so the task keeps running for the other rows.
+				const res = await call(
+					sb,
+					demo,
+					method,
+					path,
+					method === 'POST' && !path.endsWith('cancel') ? {} : undefined,
+				);
+				const seen: [number, string?] = text === undefined ? [res.status] : [res.status, res.text];
+				expect({ dialect, method, path, answer: seen }).toEqual({
+					dialect,
+					method,
+					path,
+					answer: [status, ...(text === undefined ? [] : [text])],
+				});
+			}
+			if (dialect === 'newer') {
+				expect((await call(sb, demo, 'GET', `/scheduler/${id}`)).headers.get('allow')).toBe(
+					'PUT, DELETE',
+				);
+				expect((await call(sb, demo, 'GET', '/scheduler/worker')).body).toEqual(
+					expect.arrayContaining([expect.objectContaining({ type: 'importExport' })]),
+				);
+			}
+			if (dialect === 'reference-page') {
+				// A server of that reading takes `worker` for a task ID: EverGIS's own JSON 404.
+				expect((await call(sb, demo, 'GET', '/scheduler/worker')).body).toMatchObject({
+					errorType: 'ResourceNotFound',
+				});
+			}
+		} finally {
+			sb.setOptions({ dialect: 'tiling-page' });
+		}
+	});
+});
+
+describe('answer shapes no document shows, as options', () => {
+	let sb: Sandbox;
+	let demo: Session;
+
+	beforeAll(async () => {
+		sb = await startSandbox({ taskDurationMs: 100 });
+		demo = await login(sb);
+	});
+	afterAll(() => sb.close());
+
+	test("layerTypes 'spec': the spec's LayerServiceType names; another type filter is refused 400", async () => {
+		sb.setOptions({ layerTypes: 'spec' });
+		try {
+			const refused = await call(sb, demo, 'GET', '/layers?types=PostgresTileCatalogService');
+			expect(refused.status).toBe(400);
+			const rasters = await call(sb, demo, 'GET', '/layers?types=PostgresTileLayerService');
+			expect(
+				(rasters.body.items as Array<{ name: string; type: string }>).map((l) => [l.name, l.type]),
+			).toEqual([
+				['demo.landsat_images', 'PostgresTileLayerService'],
+				['demo.drone_orthophotos', 'PostgresTileLayerService'],
+			]);
+			const all = await call(sb, demo, 'GET', '/layers');
+			expect((all.body.items as Array<{ type: string }>).map((l) => l.type).sort()).toEqual([
+				'PostgresTileLayerService',
+				'PostgresTileLayerService',
+				'QueryLayerService',
+			]);
+			const one = await call(sb, demo, 'GET', '/layers/demo.landsat_images');
+			expect(one.body.type).toBe('PostgresTileLayerService');
+		} finally {
+			sb.setOptions({ layerTypes: 'docs' });
+		}
+		const docs = await call(sb, demo, 'GET', '/layers?types=PostgresTileLayerService');
+		expect(docs.body).toMatchObject({ items: [], totalCount: 0 });
+	});
+
+	test("errorBody 'problemDetails': ASP.NET's {type, title, status, detail, traceId}", async () => {
+		sb.setOptions({ errorBody: 'problemDetails' });
+		try {
+			const res = await call(sb, demo, 'GET', '/layers/demo.nope');
+			expect(res.status).toBe(404);
+			expect(res.body).toEqual({
+				type: 'https://httpstatuses.io/404',
+				title: 'Not Found',
+				status: 404,
+				detail: "Layer 'demo.nope' was not found",
+				traceId: '00-sandbox-00',
+			});
+		} finally {
+			sb.setOptions({ errorBody: 'errorDetails' });
+		}
+	});
+
+	test("batchErrors 'objects': each {message, errorType}, and no taskResult.message", async () => {
+		sb.setOptions({ batchErrors: 'objects' });
+		try {
+			await upload(sb, demo, 'bad.tif', raster('corrupt.tif'), { rewrite: true });
+			const created = await createTask(sb, demo, docsTilingBody('demo', ['bad.tif']));
+			const done = await waitForEnd(sb, demo, created.body.taskId as string);
+			const result = done.taskResult as {
+				message: unknown;
+				stepResults: Array<{ batchErrors: unknown[] }>;
+			};
+			expect(done.status).toBe('Failed');
+			expect(result.message).toBeNull();
+			expect(result.stepResults[0].batchErrors).toEqual([
+				{ message: expect.stringMatching(/bad\.tif/), errorType: 'TilingError' },
+			]);
+		} finally {
+			sb.setOptions({ batchErrors: 'strings' });
+		}
+	});
+
+	test('unknownAnswers: each task first says Unknown that many times; finishTask(Unknown) for good', async () => {
+		sb.setOptions({ unknownAnswers: 2, taskDurationMs: null });
+		try {
+			await upload(sb, demo, 'u.tif', raster('float32.tif'), { rewrite: true });
+			const id = (await createTask(sb, demo, docsTilingBody('demo', ['u.tif']))).body
+				.taskId as string;
+			const statuses: unknown[] = [];
+			for (let i = 0; i < 3; i++) {
+				statuses.push((await call(sb, demo, 'GET', `/scheduler/tasks/${id}/progress`)).body.status);
+			}
+			expect(statuses).toEqual(['Unknown', 'Unknown', 'Executing']);
+			sb.finishTask(id, 'Unknown');
+			const stuck = await call(sb, demo, 'GET', `/scheduler/tasks/${id}/progress`);
+			expect(stuck.body).toMatchObject({ status: 'Unknown', taskResult: null });
+		} finally {
+			sb.setOptions({ unknownAnswers: 0, taskDurationMs: 100 });
+		}
 	});
 });

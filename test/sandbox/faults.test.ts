@@ -49,6 +49,7 @@ const STATUS: Record<string, number> = {
 	'419': 419,
 	'401': 401,
 	'400': 400,
+	'404': 404,
 };
 
 describe('faults', () => {

@@ -278,8 +278,7 @@ describe('tasks over HTTP', () => {
 		const alice = await login(sb, 'alice');
 		for (const [method, path] of [
 			['GET', `/scheduler/tasks/${id}/progress`],
-			['GET', `/scheduler/${id}/progress`],
-			['GET', `/scheduler/${id}`],
+			['GET', `/scheduler/tasks/${id}`],
 			['POST', `/scheduler/tasks/${id}/cancel`],
 			['GET', '/scheduler/tasks/00000000-0000-0000-0000-000000000000/progress'],
 		]) {

@@ -2,9 +2,12 @@ import { createServer } from 'node:net';
 
 import { CANCEL_MESSAGE, startSandbox } from '../../sandbox';
 import type { Sandbox } from '../../sandbox';
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
-import { capturedLogs, TriggerActivationError } from '../helpers/engine';
+import { UNKNOWN_GRACE } from '../../nodes/EverGis/model/statuses';
+import { loginScope } from '../../nodes/EverGis/transport/login';
+import type { TestEngine, WorkflowSpec } from '../helpers/engine';
+import { capturedLogs, TriggerActivationError, waitUntil } from '../helpers/engine';
 import { CREDENTIALS } from '../helpers/workflows';
 import {
 	ALL_TRIGGER_STATUSES,
@@ -430,42 +433,54 @@ describe('failures', () => {
 		expect(idsOf(await poller.poll(spec))).toEqual([...ids].sort());
 	});
 
-	test('the server cannot be reached at all: the trigger still activates (n8n would leave it off), says so in the log, and fires once the server is back; a manual run reports it', async () => {
-		const port = await new Promise<number>((resolve) => {
-			const probe = createServer().listen(0, '127.0.0.1', () => {
-				const { port: free } = probe.address() as { port: number };
-				probe.close(() => resolve(free));
+	test.each([
+		['nothing listens there', 'closed port', 'nothing accepts connections there'],
+		// Regression (issue 24): a host name that did not resolve was a configuration error, so a DNS
+		// that did not answer yet while n8n 2.x activated the trigger left the trigger off for good.
+		[
+			'its name does not resolve (a typo, or no DNS yet)',
+			'unknown host',
+			'the host name could not be resolved \\(DNS\\); check Host for a typo',
+		],
+	] as const)(
+		'the server cannot be reached at all (%s): the trigger still activates (n8n would leave it off), says so in the log, and fires once the server is back; a manual run reports it',
+		async (_label, where, words) => {
+			const port = await new Promise<number>((resolve) => {
+				const probe = createServer().listen(0, '127.0.0.1', () => {
+					const { port: free } = probe.address() as { port: number };
+					probe.close(() => resolve(free));
+				});
 			});
-		});
-		const [id] = await factory.create(1);
-		sandbox.finishTask(id, 'Completed');
-		const engine = await newEngine(sandbox);
-		const unreachable = {
-			host: `http://127.0.0.1:${port}`,
-			username: 'demo',
-			password: 'demo-password',
-		};
-		engine.setCredentials(CREDENTIALS.everGisApi.id, unreachable);
-		const poller = new Poller(engine, sandbox);
-		const logged = capturedLogs.length;
-		expect(await poller.poll(triggerWorkflow([id]))).toEqual([]);
-		expect(
-			capturedLogs
-				.slice(logged)
-				.map((line) => line.message)
-				.join('\n'),
-		).toMatch(
-			/EverGIS Tiling Trigger: 1 of 1 tasks could not be read now; the next poll asks them again/,
-		);
-		const manual = await engine.poll(triggerWorkflow([id]), TRIGGER, { mode: 'manual' });
-		expect((manual.error as Error).message).toMatch(
-			new RegExp(`Could not reach EverGIS at http://127.0.0.1:${port} to log in`),
-		);
+			const host =
+				where === 'closed port' ? `http://127.0.0.1:${port}` : 'http://evergis.invalid/sp';
+			const [id] = await factory.create(1);
+			sandbox.finishTask(id, 'Completed');
+			const engine = await newEngine(sandbox);
+			const unreachable = { host, username: 'demo', password: 'demo-password' };
+			engine.setCredentials(CREDENTIALS.everGisApi.id, unreachable);
+			const poller = new Poller(engine, sandbox);
+			const logged = capturedLogs.length;
+			expect(await poller.poll(triggerWorkflow([id]))).toEqual([]);
+			expect(
+				capturedLogs
+					.slice(logged)
+					.map((line) => line.message)
+					.join('\n'),
+			).toMatch(
+				/EverGIS Tiling Trigger: 1 of 1 tasks could not be read now; the next poll asks them again/,
+			);
+			const manual = await engine.poll(triggerWorkflow([id]), TRIGGER, { mode: 'manual' });
+			expect((manual.error as Error).message).toMatch(
+				new RegExp(
+					`Could not reach EverGIS at ${host.replace(/[.:/]/g, '\\$&')} to log in: ${words}`,
+				),
+			);
 
-		// The server is back (the credentials point at it): the same activation fires.
-		engine.setCredentials(CREDENTIALS.everGisApi.id, { ...unreachable, host: sandbox.url });
-		expect(idsOf(await poller.poll(triggerWorkflow([id])))).toEqual([id]);
-	});
+			// The server is back (the credentials point at it): the same activation fires.
+			engine.setCredentials(CREDENTIALS.everGisApi.id, { ...unreachable, host: sandbox.url });
+			expect(idsOf(await poller.poll(triggerWorkflow([id])))).toEqual([id]);
+		},
+	);
 
 	test("the login answers a proxy's HTML 502 while n8n activates the trigger: the activation succeeds, and the trigger fires each task once when EverGIS is back", async () => {
 		// Regression: an HTML answer to the login was read as "not the EverGIS API" (a wrong Host)
@@ -545,33 +560,6 @@ describe('failures', () => {
 		expect(idsOf(await poller.poll(spec))).toEqual([...ids].sort());
 	}, 60_000);
 
-	test("under n8n 2.40's durable scheduler a poll keeps within its budget: what it could not ask, the next poll asks first", async () => {
-		const ids = await factory.create(12);
-		for (const id of ids) sandbox.finishTask(id, 'Completed');
-		const engine = await newEngine(sandbox);
-		await engine.poll(triggerWorkflow(ids.slice(0, 1)), TRIGGER, { mode: 'manual' }); // logs in
-		sandbox.setOptions({ latencyMs: 700 });
-		try {
-			let cursor: IDataObject = {};
-			const fired: string[] = [];
-			for (let poll = 0; poll < 6 && fired.length < ids.length; poll++) {
-				const started = Date.now();
-				const result = await engine.poll(triggerWorkflow(ids), TRIGGER, {
-					staticData: cursor,
-					budgetMs: 1_500,
-				});
-				expect(result.error).toBeUndefined();
-				expect(Date.now() - started).toBeLessThan(1_500 + 1_000);
-				fired.push(...jsonOf(result.items).map((item) => String(item.taskId)));
-				cursor = result.staticData;
-			}
-			expect(fired.length).toBe(ids.length);
-			expect(new Set(fired).size).toBe(ids.length);
-		} finally {
-			sandbox.setOptions({ latencyMs: 0 });
-		}
-	}, 60_000);
-
 	test('wrong password: the poll fails and says that the login was rejected', async () => {
 		const [id] = await factory.create(1);
 		const engine = await newEngine(sandbox, 'not-the-password');
@@ -580,6 +568,182 @@ describe('failures', () => {
 		expect(error.message).toMatch(/rejected the login/);
 		expect(error.message).toContain("'demo'");
 		expect(JSON.stringify({ ...error, message: error.message })).not.toContain('not-the-password');
+	});
+});
+
+describe('a slow EverGIS: each poll keeps to its budget, and polls never overlap', () => {
+	// The durable scheduler's polls (TestEngine.poll) with N8N_SCHEDULER_POLL_TIMEOUT 3 s: a budget
+	// of 1.5 s, and n8n stops waiting for a poll at 3 s.
+	const POLL_TIMEOUT_MS = 3_000;
+	const BUDGET_MS = 1_500;
+
+	/** A poll under the scheduler, timed: it must return before n8n would give up on it. */
+	async function timedPoll(engine: TestEngine, spec: WorkflowSpec, staticData: IDataObject = {}) {
+		const started = Date.now();
+		const result = await engine.poll(spec, TRIGGER, { staticData, pollTimeoutMs: POLL_TIMEOUT_MS });
+		expect(result.abandoned).toBe(false);
+		expect(result.error).toBeUndefined();
+		return { ...result, tookMs: Date.now() - started };
+	}
+
+	async function loggedInEngine(): Promise<TestEngine> {
+		const engine = await newEngine(sandbox);
+		const [any] = await factory.create(1);
+		await engine.poll(triggerWorkflow([any]), TRIGGER, { mode: 'manual' });
+		return engine;
+	}
+
+	test('answers that take almost the whole budget: the poll returns at its budget, and no task fires twice', async () => {
+		// Regression (issue 24): each request's timeout was fixed when it was called, not when it was
+		// sent, so the requests that got a slot after the first answers (at 1.4 s) waited 1.5 s more:
+		// the poll took 2.9 s of its 1.5 s.
+		const ids = await factory.create(12);
+		for (const id of ids) sandbox.finishTask(id, 'Completed');
+		const engine = await loggedInEngine();
+		const spec = triggerWorkflow(ids);
+		sandbox.setOptions({ latencyMs: 1_400 });
+		let first;
+		try {
+			first = await timedPoll(engine, spec);
+		} finally {
+			sandbox.setOptions({ latencyMs: 0 });
+		}
+		expect(first.tookMs).toBeLessThan(BUDGET_MS + 700);
+		const second = await timedPoll(engine, spec, first.staticData);
+		const fired = [...jsonOf(first.items), ...jsonOf(second.items)].map((item) => item.taskId);
+		expect([...fired].sort()).toEqual([...ids].sort());
+	});
+
+	test.each([
+		// Regression: the check before a poll's requests (GET /account/{user}, when no good token is
+		// stored) had no timeout of its own (60 s) and no deadline: the poll outlived its budget.
+		["the token check's request", 'userInfo'],
+		// Regression: the login (the credentials' preAuthentication, which n8n runs and the node cannot
+		// give a timeout) waited out its own 30 s, and the poll with it. The poll now stops waiting at
+		// its deadline and goes on with what was answered by then (nothing, here).
+		['the login n8n runs for the poll', 'login'],
+	] as const)(
+		'%s never answers: the poll returns at its budget, and the next one fires',
+		async (_label, route) => {
+			const [id] = await factory.create(1);
+			sandbox.finishTask(id, 'Completed');
+			const engine = await newEngine(sandbox);
+			sandbox.failNext(route, 'hang');
+			const stalled = await timedPoll(engine, triggerWorkflow([id]));
+			expect(stalled.items).toBeNull();
+			expect(stalled.tookMs).toBeLessThan(BUDGET_MS + 1_500);
+			expect(jsonOf((await timedPoll(engine, triggerWorkflow([id]))).items)).toEqual([
+				expect.objectContaining({ taskId: id, status: 'Completed' }),
+			]);
+		},
+	);
+
+	test('the stored token ends after the budget: an empty poll, not an error execution that says "canceled"', async () => {
+		// Regression (review N10): a token in its last moments is let run out first; when the poll's
+		// time ran out during that pause, the pause said "The execution was canceled", the error had no
+		// facts, and the poll threw it: an error execution.
+		const [id] = await factory.create(1);
+		const engine = await newEngine(sandbox);
+		const credentials = { host: sandbox.url, username: 'demo', password: 'demo-password' };
+		const now = Date.now();
+		const claims = {
+			sub: 'demo',
+			iat: Math.floor(now / 1000) - 100,
+			exp: Math.floor((now + 1_999) / 1000),
+		};
+		const jwt = ['{"alg":"HS256","typ":"JWT"}', JSON.stringify(claims), 'signature']
+			.map((part) => Buffer.from(part).toString('base64url'))
+			.join('.');
+		engine.setCredentials(CREDENTIALS.everGisApi.id, {
+			...credentials,
+			token: jwt,
+			issuedFor: loginScope(credentials),
+		});
+		// Budget 0.5 s: the token (1 to 2 s left, inside its 2-s renewal margin) outlives it.
+		const result = await engine.poll(triggerWorkflow([id]), TRIGGER, { pollTimeoutMs: 1_000 });
+		expect(result.error).toBeUndefined();
+		expect(result.items).toBeNull();
+		expect(result.abandoned).toBe(false);
+	});
+
+	test('a poll cut short by its budget: the next poll asks first what it could not read, and each task fires once', async () => {
+		// Tasks 0 and 1 run on; the others have ended. The first poll reads tasks 0 to 3 (the request
+		// limit starts at 4), then EverGIS stops answering (4 to 7 hang) and 8 to 11 wait for a slot
+		// when the budget ends: it fires 2 and 3, and the next poll starts at task 4.
+		const ids = await factory.create(12);
+		for (const id of ids.slice(2)) sandbox.finishTask(id, 'Completed');
+		const engine = await loggedInEngine();
+		const spec = triggerWorkflow(ids);
+		sandbox.failNext('progress', 'hang', 4, 4);
+		const first = await timedPoll(engine, spec);
+		expect(idsOf(jsonOf(first.items))).toEqual(
+			idsOf(ids.slice(2, 4).map((taskId) => ({ taskId }))),
+		);
+		expect(first.tookMs).toBeLessThan(BUDGET_MS + 1_500);
+
+		// The next poll, answers 50 ms apart so that the order they were asked in shows.
+		serverLog.length = 0;
+		recordLog = true;
+		sandbox.setOptions({ latencyMs: 50 });
+		let second;
+		try {
+			second = await timedPoll(engine, spec, first.staticData);
+		} finally {
+			recordLog = false;
+			sandbox.setOptions({ latencyMs: 0 });
+		}
+		const asked = serverLog
+			.map(({ at, line }) => ({
+				at,
+				match: /^GET \S+\/tasks\/([^/]+)\/progress 200 (\d+)ms/.exec(line),
+			}))
+			.filter(({ match }) => match !== null)
+			.map(({ at, match }) => ({ id: match![1], start: at - Number(match![2]) }))
+			.sort((a, b) => a.start - b.start)
+			.map(({ id }) => id);
+		expect(asked).toHaveLength(10);
+		expect(new Set(asked.slice(0, 4))).toEqual(new Set(ids.slice(4, 8)));
+		expect(new Set(asked.slice(-2))).toEqual(new Set(ids.slice(0, 2)));
+		expect(idsOf(jsonOf(second.items))).toEqual(idsOf(ids.slice(4).map((taskId) => ({ taskId }))));
+	});
+
+	test.each([
+		['the in-memory engine: the next tick of one activation', 'activation'],
+		["n8n 2.40's durable scheduler: the next poll task while the last one still runs", 'scheduler'],
+	] as const)('%s asks nothing, and the task fires once', async (_label, how) => {
+		// Regression (issue 24): n8n starts a poll at every tick whether the last has ended or not;
+		// both polls read the ended tasks at their start, and both fired the task.
+		const [id] = await factory.create(1);
+		const spec = triggerWorkflow([id]);
+		const engine = await newEngine(sandbox);
+		let poll: () => Promise<{ items: INodeExecutionData[][] | null; error?: unknown }>;
+		if (how === 'activation') {
+			const activation = await engine.activate(spec, TRIGGER);
+			poll = async () => await activation.poll();
+		} else {
+			await engine.poll(spec, TRIGGER);
+			poll = async () => await engine.poll(spec, TRIGGER);
+		}
+		sandbox.finishTask(id, 'Completed');
+		const asked = () => sandbox.stats().requests.progress;
+		const before = asked();
+		sandbox.setOptions({ latencyMs: 60_000 }); // every answer waits until this is set back
+		try {
+			const first = poll();
+			await waitUntil(() => asked() > before);
+			const logged = capturedLogs.length;
+			const second = await poll();
+			expect(second.items).toBeNull();
+			expect(second.error).toBeUndefined();
+			expect(asked()).toBe(before + 1);
+			expect(capturedLogs.slice(logged).map((line) => line.message)).toContain(
+				'EverGIS Tiling Trigger: another poll of this trigger is still under way; this poll asks nothing (that poll fires what has ended)',
+			);
+			sandbox.setOptions({ latencyMs: 0 });
+			expect(jsonOf((await first).items).map((item) => item.taskId)).toEqual([id]);
+		} finally {
+			sandbox.setOptions({ latencyMs: 0 });
+		}
 	});
 });
 
@@ -635,8 +799,11 @@ describe('manual mode (Fetch Test Event)', () => {
 });
 
 describe('token renewal', () => {
+	// The token lives 3 s, so a poll has 2.7 s of it left after its login (the renewal margin is a
+	// tenth of the lifetime): with 1 s (before) a poll that a loaded machine slowed past 0.9 s met the
+	// margin in flight and logged in twice.
 	test('the token expires between polls: the next poll succeeds with exactly one more login', async () => {
-		sandbox.setOptions({ tokenLifetimeMs: 1000 });
+		sandbox.setOptions({ tokenLifetimeMs: 3000 });
 		try {
 			const ids = await factory.create(12);
 			const spec = triggerWorkflow(ids);
@@ -646,7 +813,7 @@ describe('token renewal', () => {
 			expect(poll.progress).toBe(12);
 
 			for (let round = 0; round < 2; round++) {
-				await sleep(1100);
+				await sleep(3100);
 				sandbox.finishTask(ids[round], 'Completed');
 				poll = await countProgress(sandbox, () => poller.poll(spec));
 				expect(poll.result.map((item) => item.taskId)).toEqual([ids[round]]);
@@ -659,23 +826,26 @@ describe('token renewal', () => {
 	});
 
 	test('a token that expires while the requests of a poll are in flight is renewed once', async () => {
-		sandbox.setOptions({ tokenLifetimeMs: 3000 });
+		// The token lives 10 s: it is renewed 1 s before its exp (model/jwt.ts renewalMarginMs).
+		sandbox.setOptions({ tokenLifetimeMs: 10_000 });
 		try {
 			const ids = await factory.create(8);
 			const spec = triggerWorkflow(ids);
 			const poller = await Poller.start(sandbox);
-			await poller.poll(spec); // logs in: the token lives 3 s
+			await poller.poll(spec); // logs in
 			const token = String(poller.engine.credentials.read(CREDENTIALS.everGisApi.id)?.token);
 			const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as {
 				exp: number;
 			};
-			// With 500 ms per request, the check request reaches the server ~200 ms before the token
-			// expires (accepted), and the progress requests ~300 ms after (refused).
-			await sleep(exp * 1000 - Date.now() - 700);
-			sandbox.setOptions({ latencyMs: 500 });
+			// The poll starts 1.5 s before the exp, half a second before the renewal margin, and the
+			// server takes 300 ms per request: the token is still good when the requests reach it,
+			// with a second to spare for a loaded machine. Started later (a slow machine), the poll lets
+			// the token run out and logs in once before its requests. (With 0.7 s and 500 ms before,
+			// 200 ms to spare, a loaded run saw four requests refused and sent again.)
+			await sleep(exp * 1000 - Date.now() - 1_500);
+			sandbox.setOptions({ latencyMs: 300 });
 			const poll = await countProgress(sandbox, () => poller.poll(spec));
-			// One request per task, and at most one login for all of them (none while the token still
-			// holds when the requests reach the server); never a login per request.
+			// One request per task, and at most one login for all of them; never a login per request.
 			expect(poll.progress).toBe(8);
 			expect(poll.logins).toBeLessThanOrEqual(1);
 		} finally {
@@ -780,5 +950,163 @@ describe('the watch list changes', () => {
 		expect(idsOf(await poller.poll(triggerWorkflow([a, b])))).toEqual([a]);
 		expect(await poller.poll(triggerWorkflow([b]))).toEqual([]);
 		expect(idsOf(await poller.poll(triggerWorkflow([a, b])))).toEqual([a]);
+	});
+});
+
+// The docs give the progress and task-info paths two ways (docs/evergis-api.md); a sandbox of each
+// dialect serves one of them strictly, and the newer API generation neither.
+describe.each([['tiling-page'], ['reference-page']] as const)(
+	'a server that reads the docs as the %s',
+	(dialect) => {
+		let server: Sandbox;
+		let tasks: TaskFactory;
+		beforeAll(async () => {
+			server = await startSandbox({ taskDurationMs: null, dialect });
+			tasks = new TaskFactory(server);
+		});
+		afterAll(async () => await server.close());
+
+		// Red before for the reference page: each task was reported NotFound at the first poll and dropped.
+		test('each task fires once when it ends, with its info; an unknown ID is NotFound', async () => {
+			const [a, b] = await tasks.create(2);
+			const unknown = '00000000-0000-4000-8000-000000000000';
+			const spec = triggerWorkflow([a, b, unknown], { includeTaskInfo: true });
+			const poller = await Poller.start(server);
+			expect((await poller.poll(spec)).map((item) => [item.taskId, item.status])).toEqual([
+				[unknown, 'NotFound'],
+			]);
+			server.finishTask(a, 'Completed');
+			const fired = await poller.poll(spec);
+			expect(fired.map((item) => [item.taskId, item.status])).toEqual([[a, 'Completed']]);
+			expect(fired[0].info).toMatchObject({ id: a, owner: 'demo', status: 'Completed' });
+			server.finishTask(b, 'Failed', 'disk full');
+			expect(
+				(await poller.poll(spec)).map((item) => [item.taskId, item.status, item.message]),
+			).toEqual([[b, 'Failed', 'disk full']]);
+			expect(await poller.poll(spec)).toEqual([]);
+		});
+	},
+);
+
+describe('a host nothing is known of yet, while its login fails', () => {
+	// Red before the same run's waiters failed with their finder: the first task's request found out
+	// the host's reading alone, its login failed, and the others then logged in once more.
+	test('a poll over three tasks logs in once, and says all three could not be read', async () => {
+		const server = await startSandbox({ taskDurationMs: null });
+		try {
+			const ids = await new TaskFactory(server).create(3);
+			server.failNext('login', 'html', 5);
+			const poller = await Poller.start(server);
+			const logged = capturedLogs.length;
+			const poll = await countProgress(server, () => poller.poll(triggerWorkflow(ids)));
+			expect(poll.result).toEqual([]);
+			expect(server.stats().requests.login).toBe(2); // the TaskFactory's, and the poll's one
+			expect(capturedLogs.slice(logged).map((line) => line.message)).toContainEqual(
+				'EverGIS Tiling Trigger: 3 of 3 tasks could not be read now; the next poll asks them again',
+			);
+		} finally {
+			await server.close();
+		}
+	});
+});
+
+describe('a server that serves neither reading, or speaks the newer API', () => {
+	// Red before: the first poll reported every task NotFound and never asked it again.
+	test('neither path served (not the newer API): the poll fails naming both; the task is kept', async () => {
+		const server = await startSandbox({ taskDurationMs: null });
+		try {
+			const [a] = await new TaskFactory(server).create(1);
+			const spec = triggerWorkflow([a]);
+			const poller = await Poller.start(server);
+			// The first poll logs in; the credentials' first login asks: not the newer API.
+			expect(await poller.poll(spec)).toEqual([]);
+			server.setOptions({ dialect: 'newer' });
+			// Should it ask again, its spec-only request is refused too (a JSON 400): not the newer API.
+			server.failNext('newerApi', '400');
+			const error = await poller.failingPoll(spec);
+			expect(error.message).toBe(
+				`EverGIS at ${server.url} serves neither GET /scheduler/tasks/${a}/progress (the tiling page's path) nor GET /scheduler/${a}/progress (the scheduler reference page's) while reading the progress of task ${a}`,
+			);
+			server.setOptions({ dialect: 'tiling-page' });
+			server.finishTask(a, 'Completed');
+			expect((await poller.poll(spec)).map((item) => [item.taskId, item.status])).toEqual([
+				[a, 'Completed'],
+			]);
+		} finally {
+			await server.close();
+		}
+	});
+
+	test('the newer API: the activation fails with the sentence that says so; nothing is NotFound', async () => {
+		const server = await startSandbox({ taskDurationMs: null });
+		try {
+			const [a] = await new TaskFactory(server).create(1);
+			server.setOptions({ dialect: 'newer' });
+			const poller = await Poller.start(server);
+			const error = await poller.failingPoll(triggerWorkflow([a]));
+			expect(error.message).toBe(
+				`The EverGIS API at ${server.url} is the newer generation (task prototypes and file resources), which has no tiling task this package can use`,
+			);
+			expect(rememberedIds(poller.staticData)).toEqual([]);
+		} finally {
+			await server.close();
+		}
+	});
+});
+
+describe('a task that says Unknown', () => {
+	// Red before: the first Unknown counted as an end: the task was never asked again, and its real
+	// end never fired.
+	test('for a moment: nothing fires; its real end fires once', async () => {
+		const server = await startSandbox({ taskDurationMs: null, unknownAnswers: 1 });
+		try {
+			const [a] = await new TaskFactory(server).create(1);
+			const spec = triggerWorkflow([a]);
+			const poller = await Poller.start(server);
+			expect(await poller.poll(spec)).toEqual([]);
+			expect(poller.staticData[`node:${TRIGGER}`]).toMatchObject({
+				unknownSince: { [a]: expect.any(String) },
+			});
+			server.finishTask(a, 'Completed');
+			expect((await poller.poll(spec)).map((item) => [item.taskId, item.status])).toEqual([
+				[a, 'Completed'],
+			]);
+			expect(poller.staticData[`node:${TRIGGER}`]).not.toHaveProperty('unknownSince');
+		} finally {
+			await server.close();
+		}
+	});
+
+	test('past its grace, from the first poll that saw it: it has ended Unknown, fired if chosen', async () => {
+		const server = await startSandbox({ taskDurationMs: null });
+		const grace = UNKNOWN_GRACE.ms;
+		UNKNOWN_GRACE.ms = 50;
+		try {
+			const [a, b] = await new TaskFactory(server).create(2);
+			server.finishTask(a, 'Unknown');
+			server.finishTask(b, 'Unknown');
+			const all = triggerWorkflow([a]);
+			const notUnknown = triggerWorkflow([b], { statuses: ['Completed', 'Failed'] });
+			const poller = await Poller.start(server);
+			const other = await Poller.start(server);
+			expect(await poller.poll(all)).toEqual([]);
+			expect(await other.poll(notUnknown)).toEqual([]);
+			await sleep(60);
+			const fired = await poller.poll(all);
+			expect(fired).toEqual([
+				expect.objectContaining({ taskId: a, status: 'Unknown', finished: true, failed: true }),
+			]);
+			expect(await other.poll(notUnknown)).toEqual([]);
+			// Both have ended: neither is asked again.
+			const next = await countProgress(server, async () => [
+				await poller.poll(all),
+				await other.poll(notUnknown),
+			]);
+			expect(next.progress).toBe(0);
+			expect(rememberedIds(other.staticData)).toEqual([b]);
+		} finally {
+			UNKNOWN_GRACE.ms = grace;
+			await server.close();
+		}
 	});
 });

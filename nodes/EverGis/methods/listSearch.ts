@@ -13,7 +13,9 @@ const PAGE = 50;
 /**
  * Catalog → From List: the user's own raster catalogs, then those other users share with them
  * (layer_list.md: `group=my`, then `group=role`), searched by name and alias, 50 a page. The
- * pagination token says which list and where: `my:<offset>` or `role:<offset>`.
+ * pagination token says which list and where the server's list goes on: `my:<offset>` or
+ * `role:<offset>` (a page listed without the type filter may show fewer than it scanned:
+ * transport/catalogs.ts).
  */
 export async function searchCatalogs(
 	this: ILoadOptionsFunctions,
@@ -26,10 +28,7 @@ export async function searchCatalogs(
 	if (group === 'role') return await sharedPage(run, text, offset);
 	const own = await listCatalogs(run, { filter: text, offset, limit: PAGE, group: 'my' });
 	const results = own.items.map(listed);
-	const next = offset + own.items.length;
-	if (own.items.length > 0 && next < own.totalCount) {
-		return { results, paginationToken: `my:${next}` };
-	}
+	if (own.more) return { results, paginationToken: `my:${offset + own.scanned}` };
 	// The user's own catalogs are all listed: the shared ones follow on the same page.
 	const shared = await sharedPage(run, text, 0);
 	return { results: [...results, ...shared.results], paginationToken: shared.paginationToken };
@@ -41,7 +40,6 @@ async function sharedPage(
 	offset: number,
 ): Promise<INodeListSearchResult> {
 	const shared = await listCatalogs(run, { filter, offset, limit: PAGE, group: 'role' });
-	const next = offset + shared.items.length;
 	return {
 		results: shared.items.map((catalog) => {
 			const item = listed(catalog);
@@ -50,8 +48,7 @@ async function sharedPage(
 			const by = `Shared by ${catalog.owner ?? catalog.name.split('.')[0]}${readOnly ? ': read only, loading needs write' : ''}`;
 			return { ...item, description: item.description ? `${by}. ${item.description}` : by };
 		}),
-		paginationToken:
-			shared.items.length > 0 && next < shared.totalCount ? `role:${next}` : undefined,
+		paginationToken: shared.more ? `role:${offset + shared.scanned}` : undefined,
 	};
 }
 

@@ -36,27 +36,33 @@ export function whenAborted(signal: AbortSignal, callback: () => void): () => vo
 }
 
 /**
- * Waits `ms`, and stops waiting (rejects) as soon as `signal` aborts. n8n-workflow's `sleep`
- * honours a signal only from 2.34.0 (older releases ignore it, and a canceled execution would sit
- * out the whole wait), so the abort is listened for here as well.
+ * Waits `ms`, and stops waiting (rejects) as soon as `signal` aborts, with what the signal aborted
+ * with: a run's signal says why it stopped (transport/run.ts: canceled, another item failed, the
+ * poll's time ran out). n8n-workflow's `sleep` honours a signal only from 2.34.0 (older releases
+ * ignore it, and a canceled execution would sit out the whole wait), so the abort is listened for
+ * here as well.
  */
 export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
 	if (signal === undefined) return await sleep(ms);
-	if (signal.aborted) throw new Error('The execution was canceled');
+	if (signal.aborted) throw whyAborted(signal);
 	const own = new AbortController();
 	const forget = whenAborted(signal, () => own.abort());
 	try {
 		await Promise.race([
 			sleep(ms, own.signal),
 			new Promise<never>((_resolve, reject) =>
-				own.signal.addEventListener(
-					'abort',
-					() => reject(new Error('The execution was canceled')),
-					{ once: true },
-				),
+				own.signal.addEventListener('abort', () => reject(whyAborted(signal)), { once: true }),
 			),
 		]);
 	} finally {
 		forget();
 	}
+}
+
+/** The error a signal aborted with (its reason: an AbortError unless the signal was given one). */
+function whyAborted(signal: AbortSignal): Error {
+	const reason: unknown = signal.reason;
+	// Not `instanceof Error`: the default reason is a DOMException, of another realm in some hosts.
+	if (typeof (reason as Error | undefined)?.message === 'string') return reason as Error;
+	return Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
 }

@@ -3,7 +3,7 @@ import type { INode, NodeApiError } from 'n8n-workflow';
 import { apiErrorOf } from '../shared/nodeErrors';
 
 import type { FailureFacts } from './failure';
-import { describeUnreachable, isHtmlAnswer, serverMessage } from './failure';
+import { describeUnreachable, isHtmlAnswer, isRouteError, serverMessage } from './failure';
 import type { RequestKind } from './retry';
 import { isRetryable, wasNeverSent, wasRefused } from './retry';
 import type { StopReason } from './run';
@@ -30,6 +30,8 @@ export interface ErrorContext {
 	secrets: string[];
 	/** Why the run had stopped when the request failed, if it had. */
 	stopReason?: StopReason;
+	/** The request's method and path, e.g. `GET /scheduler/tasks/1c8d…/progress`. */
+	route?: string;
 }
 
 const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
@@ -217,6 +219,13 @@ function explain(facts: FailureFacts, purpose: RequestPurpose, context: ErrorCon
 			description: 'The next poll asks again.',
 		};
 	}
+	if (facts.deadlinePassed) {
+		return {
+			message: `Not sent while ${action}: its time ran out before its turn came`,
+			description:
+				'The execution had as many requests on their way to EverGIS as it sends at once, and they took long.',
+		};
+	}
 	if (status === undefined) {
 		const unreachable = describeUnreachable(facts, context.host, context.timeoutMs);
 		if (mayHaveCreatedTask(purpose, facts)) {
@@ -240,6 +249,17 @@ function explain(facts: FailureFacts, purpose: RequestPurpose, context: ErrorCon
 		context,
 	};
 	if (status === 413) return BY_STATUS[413](answer);
+	if (isRouteError(facts)) {
+		const page = isHtmlAnswer(facts.headers, facts.body)
+			? "the web server's page"
+			: 'no EverGIS answer';
+		return {
+			message: `EverGIS at ${context.host} does not serve ${context.route ?? 'this request'} (HTTP ${status}, ${page}) while ${action}`,
+			description:
+				`Host (${context.host}) answers, but not this request: it points at another service, or the server speaks another version of the EverGIS API ` +
+				'than the EverGIS docs this package follows (docs/evergis-api.md lists every path it uses). Check Host and its API prefix, e.g. https://evergis.ru/sp.',
+		};
+	}
 	if (isHtmlAnswer(facts.headers, facts.body)) {
 		return {
 			message: `EverGIS answered with an HTML page instead of JSON (HTTP ${status}) while ${action}${again}`,

@@ -1,5 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import { errorText } from '../shared/errorText';
 import type { LoginFailure } from './loginErrors';
 import { loginFailureOf, statusInMessage } from './loginErrors';
 
@@ -19,6 +20,8 @@ export interface FailureFacts {
 	retryAfterMs?: number;
 	timedOut: boolean;
 	canceled: boolean;
+	/** Not sent: its deadline (a wait's Timeout) came before its turn (requestLimit.ts DeadlinePassed). */
+	deadlinePassed?: boolean;
 	/**
 	 * Logging in failed, so the request never got its own answer (n8n logs in before a request when
 	 * it holds no token, and after a 401): the request was not processed.
@@ -92,6 +95,7 @@ export function factsOf(error: unknown): FailureFacts {
 		) {
 			facts.canceled = true;
 		}
+		if (name === 'DeadlinePassed') facts.deadlinePassed = true;
 		if (
 			link.code === 'ECONNABORTED' ||
 			link.code === 'ETIMEDOUT' ||
@@ -138,37 +142,29 @@ export function isHtmlAnswer(headers: unknown, body: unknown): boolean {
 
 /** The server's own words, from the error shapes EverGIS and its proxies use; short and single-line. */
 export function serverMessage(body: unknown): string | undefined {
-	let text: unknown;
-	if (body && typeof body === 'object' && !Array.isArray(body)) {
-		const data = body as IDataObject;
-		const nested =
-			data.error && typeof data.error === 'object' ? (data.error as IDataObject) : undefined;
-		text =
-			data.message ??
-			data.detail ??
-			data.title ??
-			nested?.message ??
-			(typeof data.error === 'string' ? data.error : undefined);
-		// ASP.NET validation answers: a generic title, and per field what is wrong.
-		if (data.errors && typeof data.errors === 'object' && !Array.isArray(data.errors)) {
-			const fields = Object.entries(data.errors as IDataObject)
-				.map(
-					([field, problems]) =>
-						`${field}: ${[problems]
-							.flat()
-							.filter((p) => typeof p === 'string')
-							.join(', ')}`,
-				)
-				.join('; ');
-			if (fields) text = typeof text === 'string' && text !== '' ? `${text} ${fields}` : fields;
-		}
-	} else if (typeof body === 'string' && !isHtmlAnswer({}, body)) {
-		text = body;
-	}
-	if (typeof text !== 'string') return undefined;
+	const text = typeof body === 'string' && isHtmlAnswer({}, body) ? undefined : errorText(body);
+	if (text === undefined) return undefined;
 	const line = text.replace(/\s+/g, ' ').trim();
 	if (line === '') return undefined;
 	return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
+/**
+ * Whether a failed request was answered "this server has no such route", rather than by EverGIS
+ * saying that the task or catalog asked for does not exist: the one place this rule lives.
+ * - 405: the method is not served at this path (ASP.NET answers it, empty, for a path it serves
+ *   with other methods). No page of the docs gives it another meaning.
+ * - 404 whose body is not a JSON object: the web server's own page (nginx's HTML) or ASP.NET's
+ *   empty 404 for a path no controller serves. EverGIS's own 404 ("no such task") comes from a
+ *   controller, with a JSON body (the spec's ErrorDetailsDc, or ASP.NET's problem details).
+ * n8n before 2.34 keeps only a JSON body of a failed request (transport/failure.ts factsOf): an
+ * HTML or empty body is then no body at all, which this rule reads the same way.
+ */
+export function isRouteError(facts: FailureFacts | undefined): boolean {
+	if (facts?.status === 405) return true;
+	if (facts?.status !== 404) return false;
+	const body = facts.body;
+	return !(body !== null && typeof body === 'object' && !Array.isArray(body));
 }
 
 const NETWORK_WORDS: Record<string, string> = {

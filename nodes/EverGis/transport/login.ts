@@ -14,6 +14,12 @@ import {
 	isHtmlAnswer,
 	serverMessage,
 } from './failure';
+import {
+	NEWER_API_PROBE_PATH,
+	newerApiMessage,
+	newerApiVerdict,
+	speaksNewerApi,
+} from './generation';
 import { normalizeHost } from './host';
 import { configurationError, passingLoginFailure } from './loginErrors';
 
@@ -24,6 +30,13 @@ export interface LoginCredentials {
 	username: string;
 	password: string;
 	ignoreSslIssues?: boolean;
+	/**
+	 * Also ask, once per host and process, whether the host speaks the newer API generation
+	 * (generation.ts), and refuse the login if it does: the credentials' first login (a new
+	 * credential, or one whose Host, user or password changed), which is what the credentials' Test
+	 * runs.
+	 */
+	askApiGeneration?: boolean;
 }
 
 /**
@@ -64,16 +77,57 @@ export async function logIn(helpers: IHttpRequestHelper['helpers'], credentials:
 	if (response === undefined) {
 		const facts = factsOf(failure);
 		const { message, description } = describeUnreachable(facts, host, LOGIN_TIMEOUT_MS);
-		// A host name that does not exist, or a certificate Node does not trust, is a setting to fix.
-		if (facts.code === 'ENOTFOUND' || isCertificateCode(facts.code)) {
+		// A certificate Node does not trust is a setting to fix.
+		if (isCertificateCode(facts.code)) {
 			throw configurationError(`Could not log in to EverGIS at ${host}: ${message}`, description);
 		}
+		// A name that does not resolve (ENOTFOUND) may be a typo in Host, or a DNS that does not answer
+		// for it yet (n8n starting before the network's DNS, a VPN not up): the resolver says the same
+		// for both, so it is passing, as EAI_AGAIN is. A trigger that n8n activates meanwhile stays
+		// active and heals when the name resolves (n8n 2.x turns a trigger whose activation fails off
+		// for good); the message still names the typo, and the credentials' Test shows it at once.
+		const hint = facts.code === 'ENOTFOUND' ? '; check Host for a typo' : '';
 		throw passingLoginFailure(
-			`Could not reach EverGIS at ${host} to log in: ${message}`,
+			`Could not reach EverGIS at ${host} to log in: ${message}${hint}`,
 			description,
 		);
 	}
-	return tokenFromLoginAnswer(response, host, username, credentials.password);
+	const token = tokenFromLoginAnswer(response, host, username, credentials.password);
+	if (credentials.askApiGeneration) {
+		const newer = await speaksNewerApi(host, async () =>
+			newerApiVerdictWith(helpers, host, token, credentials.ignoreSslIssues === true),
+		);
+		if (newer) {
+			const { message, description } = newerApiMessage(host);
+			throw configurationError(message, description);
+		}
+	}
+	return token;
+}
+
+/** Asks the newer API's own request with the token just issued (generation.ts). */
+async function newerApiVerdictWith(
+	helpers: IHttpRequestHelper['helpers'],
+	host: string,
+	token: string,
+	ignoreSslIssues: boolean,
+): Promise<boolean | undefined> {
+	const response = (await helpers.httpRequest({
+		method: 'GET',
+		url: `${host}${NEWER_API_PROBE_PATH}`,
+		headers: {
+			Accept: 'application/json',
+			Authorization: `Bearer ${token}`,
+			Cookie: `jwt=${token}`,
+		},
+		json: true,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		disableFollowRedirect: true,
+		skipSslCertificateValidation: ignoreSslIssues,
+		timeout: LOGIN_TIMEOUT_MS,
+	})) as IN8nHttpFullResponse;
+	return newerApiVerdict(response.statusCode, response.body);
 }
 
 /**

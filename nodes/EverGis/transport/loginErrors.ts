@@ -3,10 +3,12 @@ import { UserError } from 'n8n-workflow';
 /**
  * The two kinds of failed login, and how a request that needed the login recognises them:
  * - a **configuration** failure is in what the user set (wrong password, a Host that is not the
- *   API, a host name that does not exist): asking again cannot help, so it is reported at once
+ *   API, a certificate Node does not trust): asking again cannot help, so it is reported at once
  *   (a trigger's activation fails with it, so the user who activates sees it);
  * - a **passing** failure is the server's or the network's (5xx, a proxy's error page, busy, no
- *   connection, no answer in time): the request is tried again later, and a trigger keeps polling.
+ *   connection, no answer in time, a host name that does not resolve: a typo in Host and a DNS
+ *   that does not answer yet look the same, login.ts): the request is tried again later, and a
+ *   trigger keeps polling.
  *
  * n8n runs the login (the credentials' preAuthentication) and wraps what it throws in a
  * NodeApiError. n8n-workflow 2.34 and later keep the thrown error as its `cause`, tagged here. Older
@@ -27,6 +29,7 @@ const CONFIGURATION_OPENINGS = [
 	'EverGIS could not log in for ',
 	'EverGIS accepted the login for ',
 	'Could not log in to EverGIS at ',
+	'The EverGIS API at ',
 ];
 const PASSING_OPENINGS = ['EverGIS could not serve the login for ', 'Could not reach EverGIS at '];
 

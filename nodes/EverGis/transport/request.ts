@@ -7,12 +7,14 @@ import type {
 
 import { jwtExpiresAt, renewalMarginMs } from '../model/jwt';
 import { asNodeError } from '../shared/nodeErrors';
-import { pause } from '../shared/pause';
+import { pause, whenAborted } from '../shared/pause';
 import type { RequestPurpose } from './errors';
 import { apiError } from './errors';
-import { factsOf, isHtmlAnswer } from './failure';
+import { factsOf, isHtmlAnswer, isRouteError } from './failure';
+import { refuseNewerApi } from './generation';
 import { normalizeHost } from './host';
 import { tokenFor } from './login';
+import { DeadlinePassed } from './requestLimit';
 import type { RequestKind } from './retry';
 import { withRetries } from './retry';
 import type { EverGisFunctions, EverGisRun, Session } from './run';
@@ -35,12 +37,19 @@ export interface EverGisRequest extends RequestPurpose {
 	body?: IDataObject | ((stopSignal: AbortSignal) => FormData);
 	/** Per-attempt timeout; 60 s unless given (uploads give one that grows with the file). */
 	timeoutMs?: number;
+	/**
+	 * When the request must be over (Date.now() ms), e.g. a wait's Timeout: it stops waiting for its
+	 * turn then, and is sent with at most the time left. A run's own deadline (a poll's) holds too.
+	 */
+	deadline?: number;
 	/** 1 = no retries (the caller's own loop retries, e.g. the wait loop). */
 	maxAttempts?: number;
 	/** Runs after each attempt, whatever its outcome (an upload closes what it opened). */
 	afterAttempt?: () => void;
 	/** Can go out a moment later (a progress request of the wait): other requests go first. */
 	background?: boolean;
+	/** Another documented path is tried if this one is not served (readings.ts): its route error is the caller's. */
+	anotherPathFollows?: boolean;
 }
 
 /**
@@ -154,11 +163,14 @@ async function send<T>(
 	{ probe = false } = {},
 ): Promise<T> {
 	const { context, limit, signal } = run;
-	const timeoutMs = request.timeoutMs ?? READ_TIMEOUT_MS;
+	const deadline = earliest(request.deadline, run.deadline);
+	/** The last attempt's timeout: the request's own, or what was left of its time when it was sent. */
+	let timeoutMs = request.timeoutMs ?? READ_TIMEOUT_MS;
 	const multipart = typeof request.body === 'function';
 	const outcome = await withRetries(
 		request.kind,
 		async () => {
+			timeoutMs = timeoutWhenSent(request.timeoutMs ?? READ_TIMEOUT_MS, deadline);
 			const options: IHttpRequestOptions = {
 				method: request.method,
 				url: `${session.host}${request.path}`,
@@ -174,12 +186,13 @@ async function send<T>(
 			try {
 				// n8n logs in again and resends once when the answer is 401 (its default), and only then:
 				// 419 and 429 mean "busy", 503 "unavailable", 403 "not allowed". n8n gives the request the
-				// execution's cancel signal itself; a request already sent when an item fails is let finish.
-				const response = (await context.helpers.httpRequestWithAuthentication.call(
+				// execution's cancel signal itself; a read already sent when an item fails is let finish.
+				const sending = context.helpers.httpRequestWithAuthentication.call(
 					context,
 					CREDENTIAL_TYPE,
 					options,
-				)) as IN8nHttpFullResponse;
+				) as Promise<IN8nHttpFullResponse>;
+				const response = multipart ? await unlessStopped(sending, signal) : await sending;
 				if (isHtmlAnswer(response.headers, response.body)) {
 					// A web client or proxy page with 200: treat it as the failure it is.
 					throw Object.assign(new Error('HTML answer'), {
@@ -199,6 +212,7 @@ async function send<T>(
 			signal,
 			limit: probe ? undefined : limit,
 			background: request.background,
+			deadline,
 			checkToken: probe
 				? undefined
 				: async () => await keepTokenFresh(run, session, request.maxAttempts),
@@ -216,16 +230,71 @@ async function send<T>(
 		},
 	);
 	if (outcome.ok) return outcome.value;
-	// The token could not be renewed: that check's own error says why (each item gets a copy).
-	if (outcome.tokenCheckFailed) throw asNodeError(context, outcome.error, request.itemIndex);
-	throw apiError(context.getNode(), outcome.facts, request, {
+	// The token could not be renewed: that check's own error says why (each item gets a copy),
+	// unless the run stopped meanwhile (the check's pause or its probe was cut): then the request
+	// says it was stopped, and why.
+	if (outcome.tokenCheckFailed && !signal.aborted) {
+		throw asNodeError(context, outcome.error, request.itemIndex);
+	}
+	const facts = outcome.tokenCheckFailed ? { ...outcome.facts, canceled: true } : outcome.facts;
+	// A path this server does not serve: on a host of the newer API generation, that is why. (Not
+	// for the token check, which runs inside the token renewal the question would wait for.)
+	if (isRouteError(facts) && !request.anotherPathFollows && !probe && !run.stopReason) {
+		await refuseNewerApi(context.getNode(), session.host, request, facts.status, (question) =>
+			send(run, session, question),
+		);
+	}
+	throw apiError(context.getNode(), facts, request, {
 		host: session.host,
 		username: session.username,
 		attempts: outcome.attempts,
 		timeoutMs,
 		secrets: [...session.secrets],
 		stopReason: run.stopReason,
+		route: `${request.method} ${request.path}`,
 	});
+}
+
+function earliest(...moments: Array<number | undefined>): number | undefined {
+	const known = moments.filter((moment): moment is number => moment !== undefined);
+	return known.length > 0 ? Math.min(...known) : undefined;
+}
+
+/**
+ * An attempt's timeout, fixed when it is sent (it may have waited for its turn, or for the token):
+ * the request's own, cut to what is left until its deadline. None left: it is not sent.
+ */
+function timeoutWhenSent(timeoutMs: number, deadline: number | undefined): number {
+	if (deadline === undefined) return timeoutMs;
+	const left = Math.ceil(deadline - Date.now());
+	if (left <= 0) throw new DeadlinePassed();
+	return Math.min(timeoutMs, left);
+}
+
+/**
+ * An upload's answer, or the run's stop if that comes first. n8n gives every request the
+ * execution's cancel signal in place of one of the node's own (httpRequestWithAuthentication sets
+ * `abortSignal` from getExecutionCancelSignal(): n8n-core 1.84 and 1.122
+ * request-helper-functions.js, 2.40 and 2.41 request-helpers/authentication.js), so the node
+ * cannot end the socket when it stops for a reason of its own (another item failed). And a server
+ * that stopped reading the body never pulls the next chunk, where the stop is also looked at
+ * (upload.ts). So the run does not wait for the upload: the attempt ends at once, its file is closed
+ * (afterAttempt), and the socket ends by the upload's timeout, or when the server reads again.
+ */
+async function unlessStopped<T>(sending: Promise<T>, signal: AbortSignal): Promise<T> {
+	sending.catch(() => undefined);
+	let forget: () => unknown = () => undefined;
+	try {
+		return await Promise.race([
+			sending,
+			new Promise<never>((_resolve, reject) => {
+				forget = whenAborted(signal, () => reject(signal.reason));
+				if (signal.aborted) reject(signal.reason);
+			}),
+		]);
+	} finally {
+		forget();
+	}
 }
 
 /** Upload answers come back as text (the request is multipart, not JSON). */

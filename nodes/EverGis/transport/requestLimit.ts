@@ -1,4 +1,4 @@
-import { whenAborted } from '../shared/pause';
+import { pause, whenAborted } from '../shared/pause';
 
 /**
  * How many requests one execution (or one trigger poll) has on their way to EverGIS at once.
@@ -35,6 +35,17 @@ export class HaltedError extends Error {
 	}
 }
 
+/**
+ * A request whose deadline (a wait's Timeout, a poll's time) came before it was sent: while it
+ * waited for a slot, or when its turn came with no time left.
+ */
+export class DeadlinePassed extends Error {
+	constructor() {
+		super('Not sent: its time ran out before its turn came');
+		this.name = 'DeadlinePassed';
+	}
+}
+
 export interface Slot {
 	/** Frees the slot. `latencyMs` is given for answers whose time says something about load. */
 	leave(verdict: RequestVerdict, latencyMs?: number): void;
@@ -49,15 +60,10 @@ export class RequestLimit {
 	private readonly recentLatencies: number[] = [];
 
 	constructor(
-		private ceiling: number,
+		private readonly ceiling: number,
 		private readonly clock: () => number = Date.now,
 	) {
 		this.window = Math.min(REQUEST_LIMIT.initial, ceiling);
-	}
-
-	/** Lets the limit grow further (room for the node's items besides its progress requests). */
-	raiseCeiling(ceiling: number): void {
-		this.ceiling = Math.max(this.ceiling, ceiling);
 	}
 
 	/** Requests that may be in flight now. */
@@ -73,27 +79,42 @@ export class RequestLimit {
 	 * Waits for a free slot, in the order asked. A `background` request (a progress request of the
 	 * wait, which can as well go out a moment later) is let through only when no other request is
 	 * waiting, so that the items' uploads and task requests are not queued behind a burst of polls.
-	 * Rejects when `signal` aborts meanwhile.
+	 * Rejects when `signal` aborts meanwhile (HaltedError), or when `deadline` (Date.now() ms) comes
+	 * first (DeadlinePassed): a wait's request must not wait for its turn past the wait's Timeout.
+	 * (With n8n-workflow before 2.34, whose sleep cannot be cut, the timer of a request admitted
+	 * before its deadline runs out by itself, holding its few closures until then.)
 	 */
-	async enter(signal?: AbortSignal, background = false): Promise<Slot> {
+	async enter(signal?: AbortSignal, background = false, deadline?: number): Promise<Slot> {
 		if (signal?.aborted) throw new HaltedError();
 		const queue = background ? this.backgroundQueue : this.queue;
 		const ahead = this.queue.length + (background ? this.backgroundQueue.length : 0);
 		if (this.inFlight >= this.current || ahead > 0) {
 			await new Promise<void>((resolve, reject) => {
+				const deadlineNoLongerMatters = new AbortController();
 				const waiter = {
 					admit: () => {
-						forget();
+						forgetStop();
+						deadlineNoLongerMatters.abort();
 						resolve();
 					},
 				};
-				const forget = signal
-					? whenAborted(signal, () => {
-							const at = queue.indexOf(waiter);
-							if (at >= 0) queue.splice(at, 1);
-							reject(new HaltedError());
-						})
+				const leaveQueue = (error: Error) => {
+					const at = queue.indexOf(waiter);
+					if (at < 0) return;
+					queue.splice(at, 1);
+					forgetStop();
+					deadlineNoLongerMatters.abort();
+					reject(error);
+				};
+				const forgetStop = signal
+					? whenAborted(signal, () => leaveQueue(new HaltedError()))
 					: () => undefined;
+				if (deadline !== undefined) {
+					void pause(Math.max(0, deadline - Date.now()), deadlineNoLongerMatters.signal).then(
+						() => leaveQueue(new DeadlinePassed()),
+						() => undefined,
+					);
+				}
 				queue.push(waiter);
 			});
 		} else {

@@ -86,7 +86,7 @@ export function wasNeverSent(facts: FailureFacts): boolean {
 }
 
 export function isRetryable(kind: RequestKind, facts: FailureFacts): boolean {
-	if (facts.canceled || facts.configuration) return false;
+	if (facts.canceled || facts.configuration || facts.deadlinePassed) return false;
 	// A login that failed for a passing reason: the request itself was not processed.
 	if (facts.login) return true;
 	if (wasRefused(facts)) return true;
@@ -122,6 +122,8 @@ export interface RetryHooks {
 	limit?: RequestLimit;
 	/** The attempts may wait for the limit's other requests (see RequestLimit.enter). */
 	background?: boolean;
+	/** No attempt waits for its turn past this moment (Date.now() ms; see RequestLimit.enter). */
+	deadline?: number;
 	/** Whether an attempt's time says how loaded the server is (a small request's does, an upload's not). */
 	learnsFromLatency?: boolean;
 	/** Runs in each attempt's slot before it is sent (the token check); a failure ends the request as it is. */
@@ -160,7 +162,7 @@ export async function withRetries<T>(
 		let stage: 'waiting' | 'checkingToken' | 'sent' = 'waiting';
 		try {
 			const queuedAt = Date.now();
-			slot = await hooks.limit?.enter(hooks.signal, hooks.background);
+			slot = await hooks.limit?.enter(hooks.signal, hooks.background, hooks.deadline);
 			if (busySince !== undefined) queuedSinceBusyMs += Date.now() - queuedAt;
 			stage = 'checkingToken';
 			await hooks.checkToken?.();

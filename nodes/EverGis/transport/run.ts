@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, ILoadOptionsFunctions, IPollFunctions } from 'n8n-workflow';
 
-import { whenAborted } from '../shared/pause';
+import { pause, whenAborted } from '../shared/pause';
 import { REQUEST_LIMIT, RequestLimit } from './requestLimit';
 
 export type EverGisFunctions = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
@@ -56,14 +56,23 @@ export class EverGisRun {
 	readonly catalogChecks = new Map<string, Promise<void>>();
 	/** The login state of this run; made by transport/request.ts on the first request. */
 	session?: Promise<Session>;
+	/**
+	 * When the run must be over (Date.now() ms): a trigger poll's budget. Each request is sent with
+	 * at most the time left then (transport/request.ts), and `within` stops waiting at this moment.
+	 */
+	readonly deadline?: number;
 	private readonly stopping = new AbortController();
 
-	/** `itemsAtOnce`: the node's Concurrency, for which the limit leaves room beside progress requests. */
+	/**
+	 * `itemsAtOnce`: the node's Concurrency, for which the limit leaves room beside progress requests.
+	 * `deadline`: when the run must be over, if it has such an end (a poll).
+	 */
 	constructor(
 		readonly context: EverGisFunctions,
-		{ itemsAtOnce = 0 }: { itemsAtOnce?: number } = {},
+		{ itemsAtOnce = 0, deadline }: { itemsAtOnce?: number; deadline?: number } = {},
 	) {
 		this.limit = new RequestLimit(REQUEST_LIMIT.ceiling + itemsAtOnce);
+		this.deadline = deadline;
 		const cancel =
 			'getExecutionCancelSignal' in context ? context.getExecutionCancelSignal() : undefined;
 		if (cancel?.aborted) this.stop('canceled');
@@ -87,5 +96,30 @@ export class EverGisRun {
 	/** Stops the run's requests; the first reason given is the one that stays. */
 	stop(reason: StopReason): void {
 		if (!this.stopping.signal.aborted) this.stopping.abort(new RunStopped(reason));
+	}
+
+	/**
+	 * Waits for `work`, but not past the run's deadline: then the run stops ('outOfTime': requests not
+	 * sent yet are dropped) and the wait ends, whether `work` has or not. What is still under way then
+	 * (a request, the login n8n runs for one, which the node cannot give a timeout) is let end by
+	 * itself, unused: the caller goes on with what was done by the deadline. Only reads are abandoned
+	 * so (a poll's).
+	 */
+	async within(work: Promise<unknown>): Promise<void> {
+		work.catch(() => undefined);
+		if (this.deadline === undefined) {
+			await work;
+			return;
+		}
+		const workDone = new AbortController();
+		const timeUp = pause(Math.max(0, this.deadline - Date.now()), workDone.signal).then(
+			() => this.stop('outOfTime'),
+			() => undefined,
+		);
+		try {
+			await Promise.race([work, timeUp]);
+		} finally {
+			workDone.abort();
+		}
 	}
 }

@@ -5,10 +5,16 @@ import type { TilingBody } from '../model/tilingBody';
 import { apiErrorOf } from '../shared/nodeErrors';
 import { failureOf } from './errors';
 import { serverMessage } from './failure';
-import { everGisRequest } from './request';
+import type { ReadPath } from './readings';
+import { askEitherWay, READING_PATHS } from './readings';
+import type { EverGisRequest } from './request';
+import { everGisRequest, hostOf } from './request';
 import type { EverGisRun } from './run';
 
-/** The scheduler endpoints. Paths and bodies as in the EverGIS docs (scheduler/index.md, tiling.md). */
+/**
+ * The scheduler endpoints. Paths and bodies as in the EverGIS docs (scheduler/index.md, tiling.md);
+ * where they give a path two ways, both are tried (readings.ts).
+ */
 
 /** A task ID as messages show it: whole, unless someone pasted a novel into the field. */
 export function shownId(taskId: string): string {
@@ -73,34 +79,85 @@ export async function getTaskProgress(
 		itemIndex?: number;
 		maxAttempts?: number;
 		timeoutMs?: number;
+		deadline?: number;
 		background?: boolean;
 	} = {},
 ): Promise<TaskProgress> {
-	return (await everGisRequest(run, {
-		method: 'GET',
-		path: `/scheduler/tasks/${encodeURIComponent(taskId)}/progress`,
-		kind: 'read',
+	return await askTask<TaskProgress>(run, 'progress', taskId, {
 		action: `reading the progress of task ${shownId(taskId)}`,
-		notFound: unknownTask(taskId),
 		...options,
-	})) as TaskProgress;
+	});
 }
 
+/** `GET /scheduler/tasks/{id}` or `GET /scheduler/{id}` (readings.ts): parameters, status, dates. */
 export async function getTaskInfo(
 	run: EverGisRun,
 	taskId: string,
 	itemIndex?: number,
 ): Promise<TaskInfo> {
-	return (await everGisRequest(run, {
-		method: 'GET',
-		path: `/scheduler/${encodeURIComponent(taskId)}`,
-		kind: 'read',
+	return await askTask<TaskInfo>(run, 'taskInfo', taskId, {
 		action: `reading task ${shownId(taskId)}`,
-		notFound: unknownTask(taskId),
 		itemIndex,
-	})) as TaskInfo;
+	});
 }
 
+/** A GET of a task whose path the docs give two ways, asked either way (readings.ts). */
+async function askTask<T>(
+	run: EverGisRun,
+	path: ReadPath,
+	taskId: string,
+	request: Pick<
+		EverGisRequest,
+		'action' | 'itemIndex' | 'maxAttempts' | 'timeoutMs' | 'background'
+	>,
+): Promise<T> {
+	const host = await hostOf(run);
+	return await askEitherWay<T>(
+		run,
+		host,
+		path,
+		async (reading, anotherPathFollows) =>
+			await everGisRequest<T>(run, {
+				method: 'GET',
+				path: READING_PATHS[path][reading](taskId),
+				kind: 'read',
+				notFound: unknownTask(taskId),
+				anotherPathFollows,
+				...request,
+			}),
+		(lastError) => neitherPath(run, { path, host, taskId, ...request }, lastError),
+	);
+}
+
+/**
+ * Neither documented path of a request is served at the host (both answered a route error). The
+ * error carries no failed request's facts: it is not "EverGIS has no such task" (a trigger must not
+ * drop the task, Skip Files Already Loaded must not load its files again), nor a passing failure.
+ */
+function neitherPath(
+	run: EverGisRun,
+	asked: { path: ReadPath; host: string; taskId: string; action: string; itemIndex?: number },
+	lastError: unknown,
+): Error {
+	const { path, host, taskId, action, itemIndex } = asked;
+	const [tiling, reference] = [READING_PATHS[path].tilingPage, READING_PATHS[path].referencePage];
+	const status = failureOf(lastError)?.status;
+	return apiErrorOf(
+		run.context.getNode(),
+		`EverGIS at ${host} serves neither GET ${tiling(taskId)} (the tiling page's path) nor GET ${reference(taskId)} (the scheduler reference page's) while ${action}`,
+		{
+			description:
+				`Both paths the EverGIS docs give for this request were answered HTTP ${status ?? '404'} by the web server, not by EverGIS. ` +
+				'Check that Host is the EverGIS API with its prefix, e.g. https://evergis.ru/sp; docs/evergis-api.md lists the paths the package tries.',
+			itemIndex,
+		},
+	);
+}
+
+/**
+ * `POST /scheduler/tasks/{id}/cancel`: the one form the docs give (scheduler/index.md:135, the
+ * reference page itself uses the tiling page's pattern here), so there is no other path to try.
+ */
 export async function cancelTask(
 	run: EverGisRun,
 	taskId: string,

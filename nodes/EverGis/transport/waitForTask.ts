@@ -1,11 +1,14 @@
 import { pollDelayMs } from '../model/pollSchedule';
-import { isTerminalStatus } from '../model/statuses';
+import { hasEnded, UNKNOWN_GRACE, UNKNOWN_STATUS } from '../model/statuses';
 import type { TaskProgress } from '../model/task';
 import { operationError } from '../shared/nodeErrors';
 import { pause } from '../shared/pause';
-import { isTransientError } from './errors';
+import { failureOf, isTransientError } from './errors';
 import type { EverGisRun } from './run';
 import { getTaskProgress, shownId } from './tasks';
+
+/** How long the last progress request, sent at the wait's Timeout, may take to answer. */
+const LAST_ANSWER_MS = 1_000;
 
 export interface WaitRequest {
 	taskId: string;
@@ -17,7 +20,8 @@ export interface WaitRequest {
 }
 
 /**
- * How a wait ended: the task reached a terminal status; or the wait failed (it timed out, the
+ * How a wait ended: the task reached a terminal status (or said Unknown for longer than its
+ * grace: model/statuses.ts); or the wait failed (it timed out, the
  * execution was canceled, the task could not be read for good); or, with neither, the run stopped
  * because another item failed, and this task has nothing to say.
  */
@@ -30,9 +34,11 @@ export type WaitOutcome =
  * its progress after the Poll Interval, then after a pause that grows with its age
  * (model/pollSchedule.ts), until it reaches a terminal status or its Timeout runs out (it is asked
  * once more at the deadline, never given up on unasked). A progress request that fails for a
- * passing reason (busy, 5xx, a reset) is simply asked again next time. Its requests go within the
- * run's request limit, after the items' own (uploads, task creation). Every task of an execution
- * waits in its own call of this, all at once; the run's signal ends them all (fail fast, cancel).
+ * passing reason (busy, 5xx, a reset) is simply asked again next time. A task that says Unknown is
+ * waited for until it has said so for UNKNOWN_GRACE from the first answer that did (it is asked
+ * again then at the latest). Its requests go within the run's request limit, after the items' own
+ * (uploads, task creation). Every task of an execution waits in its own call of this, all at once;
+ * the run's signal ends them all (fail fast, cancel).
  */
 export async function waitForTask(run: EverGisRun, request: WaitRequest): Promise<WaitOutcome> {
 	const { taskId, itemIndex, pollIntervalMs } = request;
@@ -41,6 +47,8 @@ export async function waitForTask(run: EverGisRun, request: WaitRequest): Promis
 	let nextAskAt = since + pollIntervalMs;
 	let last: TaskProgress | undefined;
 	let lastError: Error | undefined;
+	/** When the task began saying Unknown, without another status since. */
+	let unknownSince: number | undefined;
 	for (;;) {
 		try {
 			await pause(Math.max(0, Math.min(nextAskAt, deadline) - Date.now()), run.signal);
@@ -52,13 +60,19 @@ export async function waitForTask(run: EverGisRun, request: WaitRequest): Promis
 				itemIndex,
 				maxAttempts: 1,
 				background: true,
-				timeoutMs: Math.min(60_000, Math.max(1_000, deadline - Date.now())),
+				// Its turn may come late (the run's other requests go first): it gives up waiting at the
+				// Timeout, and the ask at the Timeout itself has a second for its answer.
+				deadline: deadline + LAST_ANSWER_MS,
 			});
 			last = progress;
 			lastError = undefined;
-			if (isTerminalStatus(progress.status)) return { ended: true, progress };
+			unknownSince = progress.status === UNKNOWN_STATUS ? (unknownSince ?? Date.now()) : undefined;
+			if (hasEnded(progress.status, unknownSince)) return { ended: true, progress };
 		} catch (error) {
 			if (run.signal.aborted) return stopped(run, request, last);
+			if (failureOf(error)?.deadlinePassed) {
+				return { ended: false, error: timedOut(run, request, last, lastError), lastProgress: last };
+			}
 			if (!isTransientError(error))
 				return { ended: false, error: error as Error, lastProgress: last };
 			lastError = error as Error;
@@ -67,7 +81,11 @@ export async function waitForTask(run: EverGisRun, request: WaitRequest): Promis
 		if (now >= deadline) {
 			return { ended: false, error: timedOut(run, request, last, lastError), lastProgress: last };
 		}
-		nextAskAt = Math.min(deadline, now + pollDelayMs(now - since, pollIntervalMs));
+		nextAskAt = Math.min(
+			deadline,
+			now + pollDelayMs(now - since, pollIntervalMs),
+			unknownSince === undefined ? Infinity : unknownSince + UNKNOWN_GRACE.ms,
+		);
 	}
 }
 

@@ -1,29 +1,31 @@
 import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
 
-import { isTerminalStatus } from '../model/statuses';
+import { hasEnded, isTerminalStatus } from '../model/statuses';
 import type { TaskProgress } from '../model/task';
 import { progressSummary } from '../model/task';
 import { splitList } from '../shared/list';
 import { asNodeError, operationError } from '../shared/nodeErrors';
-import { pause } from '../shared/pause';
 import { failureOf, isTransientError } from '../transport/errors';
 import { wasNeverSent } from '../transport/retry';
 import { EverGisRun } from '../transport/run';
 import { getTaskInfo, getTaskProgress } from '../transport/tasks';
-import { inAskingOrder, pruneState, readState, writeState } from './watchedTasks';
+import { startPoll } from './pollsUnderWay';
+import { inAskingOrder, noteStatus, pruneState, readState, writeState } from './watchedTasks';
 
 /** Reported once for a task EverGIS does not know (404). */
 export const NOT_FOUND = 'NotFound';
 /** Reported once for a task EverGIS refuses to show (400, 403, …). */
 export const REFUSED = 'Refused';
 
-/** No request of a poll waits longer than this for its answer. */
+/** No request of a poll waits longer than this for its answer (nor past the poll's end). */
 const POLL_REQUEST_TIMEOUT_MS = 30_000;
 /**
  * A poll ends within this time, or within the budget n8n gives it (its durable scheduler abandons
- * a poll after N8N_SCHEDULER_POLL_TIMEOUT, and gives the node a budget below that): n8n polls at
- * most once a minute and does not wait for a poll still running, so a poll that ends within 45 s
- * never overlaps the next one on the same static data.
+ * a poll after N8N_SCHEDULER_POLL_TIMEOUT, and gives the node a budget below that), whatever
+ * EverGIS does: each request is sent with the time left, and at the end the poll stops waiting
+ * (EverGisRun.within). n8n polls a schedule at most once a minute, but does not wait for a poll
+ * still running, so a poll that finds another of its trigger under way asks nothing
+ * (pollsUnderWay.ts).
  */
 const POLL_TIME_MS = 45_000;
 
@@ -53,9 +55,12 @@ type Look =
  * busy, no connection, no answer in time) is asked again at the next poll; when no task could be
  * read at all the poll says so in n8n's log and ends without items, so that the trigger stays
  * active and heals by itself when EverGIS is back (n8n would leave a trigger whose activation poll
- * throws deactivated). The poll fails only for what the user must fix: the credentials, or EverGIS
- * refusing every task. Manual runs ("Fetch Test Event") show the watched tasks as they are now,
- * report every failure, and leave the saved state alone.
+ * throws deactivated). The poll fails only for what the user must fix: the credentials, EverGIS
+ * refusing every task, or a Host that serves neither documented progress path (a server of the newer
+ * API generation says so: transport/readings.ts, generation.ts). A task that says Unknown has ended
+ * only once it has said so for its grace (model/statuses.ts), counted across polls. Manual runs
+ * ("Fetch Test Event") show the watched tasks as they are now, report every failure, and leave the
+ * saved state alone.
  */
 export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 	const manual = this.getMode() === 'manual';
@@ -77,29 +82,29 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 				state.askFrom,
 			);
 
-	const run = new EverGisRun(this);
-	const pollEnded = new AbortController();
-	const timeMs = Math.min(POLL_TIME_MS, this.getPollBudgetMs?.() ?? POLL_TIME_MS);
-	const deadline = Date.now() + timeMs;
-	// When the poll's time runs out, requests not sent yet are dropped; those in flight end by their timeout.
-	void pause(timeMs, pollEnded.signal).then(
-		() => run.stop('outOfTime'),
-		() => undefined,
-	);
+	const deadline = Date.now() + Math.min(POLL_TIME_MS, this.getPollBudgetMs?.() ?? POLL_TIME_MS);
+	const pollEnded = manual ? () => undefined : startPoll(triggerOf(this), deadline);
+	if (pollEnded === undefined) {
+		this.logger.warn(
+			'EverGIS Tiling Trigger: another poll of this trigger is still under way; this poll asks nothing (that poll fires what has ended)',
+		);
+		return null;
+	}
+	const run = new EverGisRun(this, { deadline });
 	let looks: Look[];
 	try {
-		looks = await Promise.all(
-			toAsk.map(async (taskId): Promise<Look> => {
-				try {
-					const progress = await getTaskProgress(run, taskId, {
-						maxAttempts: 1,
-						timeoutMs: Math.max(1_000, Math.min(POLL_REQUEST_TIMEOUT_MS, deadline - Date.now())),
-					});
-					return { taskId, kind: 'progress', progress };
-				} catch (error) {
-					return classify(taskId, error);
-				}
-			}),
+		// At the deadline the poll goes on with the answers it has: what is not answered by then is
+		// asked first at the next poll.
+		const answered = new Map<string, Look>();
+		await run.within(
+			Promise.all(
+				toAsk.map(async (taskId) => {
+					answered.set(taskId, await look(run, taskId));
+				}),
+			),
+		);
+		looks = toAsk.map(
+			(taskId) => answered.get(taskId) ?? { taskId, kind: 'skipped', error: run.signal.reason },
 		);
 		const fatal = looks.find((look) => look.kind === 'fatal');
 		if (fatal) throw asNodeError(this, fatal.error);
@@ -116,7 +121,8 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 		state.askFrom =
 			run.stopReason === 'outOfTime' && notAsked.length > 0 ? notAsked[0].taskId : undefined;
 
-		const seenAt = new Date().toISOString();
+		const now = new Date();
+		const seenAt = now.toISOString();
 		const fired: Array<{ taskId: string; json: IDataObject }> = [];
 		for (const look of looks) {
 			if (look.kind === 'skipped' || look.kind === 'fatal') continue;
@@ -134,32 +140,62 @@ export async function pollTasks(this: IPollFunctions): Promise<INodeExecutionDat
 				});
 				continue;
 			}
-			const ended = isTerminalStatus(look.progress.status);
-			if (ended && !manual) state.ended[look.taskId] = look.progress.status;
-			if (manual || (ended && statuses.has(look.progress.status))) {
+			const { status } = look.progress;
+			// A manual run shows the tasks as they are now; a poll also counts how long one says Unknown.
+			const ended = manual
+				? isTerminalStatus(status)
+				: hasEnded(status, noteStatus(state, look.taskId, status, now));
+			if (ended && !manual) state.ended[look.taskId] = status;
+			if (manual || (ended && statuses.has(status))) {
 				fired.push({
 					taskId: look.taskId,
-					json: { ...progressSummary(look.progress), taskId: look.taskId, seenAt },
+					json: { ...progressSummary(look.progress, { ended }), taskId: look.taskId, seenAt },
 				});
 			}
 		}
 		if (options.includeTaskInfo === true) {
-			await Promise.all(
-				fired.map(async (item) => {
-					if (item.json.status === NOT_FOUND || item.json.status === REFUSED) return;
-					try {
-						item.json.info = await getTaskInfo(run, item.taskId);
-					} catch (error) {
-						item.json.info = { error: (error as Error).message };
-					}
-				}),
+			const infos = new Map<string, IDataObject>();
+			const withInfo = fired.filter(
+				(item) => item.json.status !== NOT_FOUND && item.json.status !== REFUSED,
 			);
+			await run.within(
+				Promise.all(
+					withInfo.map(async (item) => {
+						try {
+							infos.set(item.taskId, await getTaskInfo(run, item.taskId));
+						} catch (error) {
+							infos.set(item.taskId, { error: (error as Error).message });
+						}
+					}),
+				),
+			);
+			for (const item of withInfo) {
+				item.json.info = infos.get(item.taskId) ?? { error: (run.signal.reason as Error).message };
+			}
 		}
 		if (!manual) writeState(staticData, state);
 		return fired.length > 0 ? [fired.map((item) => ({ json: item.json }))] : null;
 	} finally {
-		pollEnded.abort();
+		pollEnded();
 	}
+}
+
+/** One watched task's progress, or what kept the poll from reading it. */
+async function look(run: EverGisRun, taskId: string): Promise<Look> {
+	try {
+		const progress = await getTaskProgress(run, taskId, {
+			maxAttempts: 1,
+			timeoutMs: POLL_REQUEST_TIMEOUT_MS,
+		});
+		return { taskId, kind: 'progress', progress };
+	} catch (error) {
+		return classify(taskId, error);
+	}
+}
+
+/** The trigger a poll belongs to: its workflow and node (pollsUnderWay.ts). */
+function triggerOf(context: IPollFunctions): string {
+	return `${context.getWorkflow().id ?? ''}/${context.getNode().id}`;
 }
 
 function classify(taskId: string, error: unknown): Look {

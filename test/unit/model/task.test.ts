@@ -119,6 +119,34 @@ describe('failureReason', () => {
 		expect(failureReason(answer)).toBe('Tiling failed');
 	});
 
+	// Red before: an object in batchErrors came out as "[object Object]". What a batch error is, no
+	// source shows (the docs only ever show null).
+	test('batch errors that are objects: their words (any error shape), else their JSON', () => {
+		const answer = progress('Failed', {
+			...FAILED_WITH_BATCH_ERRORS.taskResult!,
+			stepResults: [
+				step({
+					batchErrors: [
+						{ message: 'File a.tif is not a raster', objectId: 1 },
+						{ errorType: 'InternalError', message: null, statusCode: 500 },
+						{ title: 'Bad Request', detail: 'b.tif: no georeference' },
+						{ code: 7 },
+						'c.tif: empty',
+					],
+				}),
+			],
+		});
+		expect(failureReason(answer)).toBe(
+			'File a.tif is not a raster; InternalError; b.tif: no georeference; {"code":7}; c.tif: empty',
+		);
+	});
+
+	test('an Unknown that lasted its grace: says so, and what to do', () => {
+		expect(failureReason(progress('Unknown', null))).toBe(
+			"EverGIS said 'Unknown' for 10 minutes and never that the task completed; look at the task in EverGIS",
+		);
+	});
+
 	test('with nothing said, the status is named', () => {
 		expect(failureReason(progress('Timeout', null))).toBe('the task ended with status Timeout');
 		expect(failureReason({ ...COPY_COMPLETED, status: 'Failed' })).toBe(
@@ -186,6 +214,19 @@ describe('progressSummary', () => {
 			startedTime: null,
 			endedTime: null,
 			taskResult: null,
+		});
+	});
+
+	test('Unknown: running at first sight; ended and failed when the caller says it has ended', () => {
+		expect(progressSummary(progress('Unknown', null))).toMatchObject({
+			finished: false,
+			succeeded: false,
+			failed: false,
+		});
+		expect(progressSummary(progress('Unknown', null), { ended: true })).toMatchObject({
+			finished: true,
+			succeeded: false,
+			failed: true,
 		});
 	});
 

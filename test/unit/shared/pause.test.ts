@@ -12,9 +12,11 @@ jest.mock('n8n-workflow', () => {
 	};
 });
 
+import type { IPollFunctions } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 
 import { pause, whenAborted } from '../../../nodes/EverGis/shared/pause';
+import { EverGisRun } from '../../../nodes/EverGis/transport/run';
 
 describe('pause', () => {
 	test('waits the whole time when nothing cancels it', async () => {
@@ -28,7 +30,7 @@ describe('pause', () => {
 		const started = Date.now();
 		const waiting = pause(3_000, controller.signal);
 		setTimeout(() => controller.abort(), 20);
-		await expect(waiting).rejects.toThrow('canceled');
+		await expect(waiting).rejects.toThrow(expect.objectContaining({ name: 'AbortError' }));
 		expect(Date.now() - started).toBeLessThan(1_500);
 		expect(sleep).toHaveBeenCalledWith(3_000, expect.any(AbortSignal));
 	});
@@ -37,9 +39,28 @@ describe('pause', () => {
 		const controller = new AbortController();
 		controller.abort();
 		(sleep as jest.Mock).mockClear();
-		await expect(pause(30_000, controller.signal)).rejects.toThrow('canceled');
+		await expect(pause(30_000, controller.signal)).rejects.toThrow(
+			expect.objectContaining({ name: 'AbortError' }),
+		);
 		expect(sleep).not.toHaveBeenCalled();
 	});
+
+	test.each([
+		['canceled', 'The execution was canceled'],
+		['itemFailed', 'Stopped: another item of this execution failed'],
+		['outOfTime', "Stopped: the poll's time ran out"],
+	] as const)(
+		'a run that stops (%s) ends the wait with why it stopped',
+		async (reason, message) => {
+			// Regression: every stop said "The execution was canceled", so a poll whose time ran out
+			// during the token's pause became an error execution that said the execution was canceled.
+			const run = new EverGisRun({} as IPollFunctions);
+			const waiting = pause(30_000, run.signal);
+			run.stop(reason);
+			await expect(waiting).rejects.toThrow(message);
+			await expect(pause(30_000, run.signal)).rejects.toThrow(message);
+		},
+	);
 
 	test('without a signal it is a plain sleep', async () => {
 		(sleep as jest.Mock).mockClear();

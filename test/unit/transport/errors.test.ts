@@ -192,16 +192,47 @@ describe('apiError: messages', () => {
 		expect(error.message).not.toContain('<');
 	});
 
-	test('an HTML 404 says HTML, not the notFound of the caller', () => {
+	// Red before: an empty 404 (ASP.NET's, for a path no controller serves) said "EverGIS has no task".
+	test.each([
+		['an HTML 404', 404, '<!DOCTYPE html><html></html>', "the web server's page"],
+		['an empty 404', 404, '', 'no EverGIS answer'],
+		['no body (n8n before 2.34 keeps only JSON ones)', 404, undefined, 'no EverGIS answer'],
+		['a 405', 405, '', 'no EverGIS answer'],
+		['a 405 with a JSON body', 405, { message: 'Method Not Allowed' }, 'no EverGIS answer'],
+	])(
+		'%s: the server does not serve the route, not the notFound of the caller',
+		(_, status, body, page) => {
+			const error = apiError(
+				NODE,
+				facts({ status, body, headers: {} }),
+				{ ...READ, notFound: { message: 'no task', description: 'x' } },
+				{ ...CONTEXT, route: 'GET /scheduler/tasks/1c8d7949/progress' },
+			);
+			expect(error.message).toBe(
+				`EverGIS at ${HOST} does not serve GET /scheduler/tasks/1c8d7949/progress (HTTP ${status}, ${page}) while reading task 1c8d7949's progress`,
+			);
+			expect(error.description).toMatch(/another version of the EverGIS API/);
+		},
+	);
+
+	test.each([
+		[{ message: 'Task 1c8d7949 was not found', errorType: 'ResourceNotFound', statusCode: 404 }],
+		[
+			{
+				type: 'https://tools.ietf.org/html/rfc7231#section-6.5.4',
+				title: 'Not Found',
+				status: 404,
+				traceId: '00-1',
+			},
+		],
+	])("EverGIS's own JSON 404 (%p) is the caller's notFound", (body) => {
 		const error = apiError(
 			NODE,
-			facts({ status: 404, body: '<!DOCTYPE html><html></html>', headers: {} }),
+			facts({ status: 404, body, headers: {} }),
 			{ ...READ, notFound: { message: 'no task', description: 'x' } },
 			CONTEXT,
 		);
-		expect(error.message).toMatch(
-			/^EverGIS answered with an HTML page instead of JSON \(HTTP 404\)/,
-		);
+		expect(error.message).toBe('no task');
 	});
 
 	test.each([419, 429])('%p: the server stayed busy; what the node did, what to do', (status) => {

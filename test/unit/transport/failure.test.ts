@@ -4,6 +4,7 @@ import {
 	describeUnreachable,
 	factsOf,
 	isHtmlAnswer,
+	isRouteError,
 	parseRetryAfter,
 	serverMessage,
 } from '../../../nodes/EverGis/transport/failure';
@@ -242,7 +243,48 @@ describe('isHtmlAnswer', () => {
 	});
 });
 
+describe('isRouteError: "no such route" versus EverGIS\'s "no such task"', () => {
+	const at = (status: number, body?: unknown) => ({
+		status,
+		body,
+		timedOut: false,
+		canceled: false,
+	});
+	test.each([
+		['an empty 404 (ASP.NET, no controller)', at(404, '')],
+		['a 404 without a body (n8n before 2.34 keeps only JSON ones)', at(404)],
+		["nginx's HTML 404", at(404, '<html><head><title>404 Not Found</title></head></html>')],
+		['a 404 whose body is plain text', at(404, 'Not Found')],
+		['an empty 405', at(405, '')],
+		['a 405 with a JSON body', at(405, { message: 'GET is not allowed' })],
+	])('%s: route', (_, facts) => {
+		expect(isRouteError(facts)).toBe(true);
+	});
+	test.each([
+		[
+			"the spec's ErrorDetailsDc",
+			at(404, { errorType: 'ResourceNotFound', message: 'x', statusCode: 404 }),
+		],
+		["ASP.NET's problem details", at(404, { title: 'Not Found', status: 404, traceId: '00-1' })],
+		['another status', at(400, '')],
+		['a 500 page', at(500, '<html></html>')],
+		['no answer', { timedOut: true, canceled: false }],
+		['nothing', undefined],
+	])('%s: not a route error', (_, facts) => {
+		expect(isRouteError(facts)).toBe(false);
+	});
+});
+
 describe('serverMessage', () => {
+	test("the spec's ErrorDetailsDc: its message, else its errorType", () => {
+		expect(
+			serverMessage({ errorType: 'ResourceNotFound', message: 'No task 42', statusCode: 404 }),
+		).toBe('No task 42');
+		expect(serverMessage({ errorType: 'ResourceNotFound', message: null, statusCode: 404 })).toBe(
+			'ResourceNotFound',
+		);
+	});
+
 	test('{message}', () => {
 		expect(serverMessage({ message: 'Catalog demo.x does not exist' })).toBe(
 			'Catalog demo.x does not exist',

@@ -272,6 +272,14 @@ describe('logIn (with a fake httpRequest)', () => {
 			axiosError({ code: 'ECONNABORTED', message: 'timeout of 30000ms exceeded' }),
 			'no answer within 30 s',
 		],
+		[
+			// Regression: ENOTFOUND was a configuration error, so a DNS that did not answer yet while
+			// n8n 2.x activated a trigger turned the trigger off for good (n8n gives up on an
+			// activation that fails 5 times). A typo and a DNS blip look the same to the resolver.
+			'DNS: a typo in Host, or no DNS answer yet',
+			axiosError({ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x' }),
+			'the host name could not be resolved (DNS); check Host for a typo',
+		],
 	])(
 		'no answer (%s): a passing failure, without the failed request',
 		async (_label, failure, words) => {
@@ -289,11 +297,6 @@ describe('logIn (with a fake httpRequest)', () => {
 	);
 
 	test.each([
-		[
-			'DNS',
-			axiosError({ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x' }),
-			'the host name could not be resolved (DNS)',
-		],
 		[
 			'a certificate of a company CA',
 			axiosError({

@@ -1,6 +1,11 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { pruneState, readState, writeState } from '../../../nodes/EverGis/trigger/watchedTasks';
+import {
+	noteStatus,
+	pruneState,
+	readState,
+	writeState,
+} from '../../../nodes/EverGis/trigger/watchedTasks';
 
 describe('readState', () => {
 	test('fresh static data → nothing ended', () => {
@@ -101,5 +106,44 @@ describe('pruneState', () => {
 		expect(Object.keys(pruneState({ ended }, watched).ended).sort()).toEqual(
 			['task-1', 'task-50'].sort(),
 		);
+	});
+});
+
+describe('since when a task says Unknown', () => {
+	const t0 = new Date('2026-12-01T10:00:00.000Z');
+	const t1 = new Date('2026-12-01T10:01:00.000Z');
+
+	test('from the first poll that saw it; another status forgets it', () => {
+		const state = readState({});
+		expect(noteStatus(state, 'a', 'Executing', t0)).toBeUndefined();
+		expect(noteStatus(state, 'a', 'Unknown', t0)).toBe(t0.getTime());
+		expect(noteStatus(state, 'a', 'Unknown', t1)).toBe(t0.getTime());
+		expect(state.unknownSince).toEqual({ a: t0.toISOString() });
+		expect(noteStatus(state, 'a', 'Executing', t1)).toBeUndefined();
+		expect(state.unknownSince).toBeUndefined();
+		expect(noteStatus(state, 'a', 'Unknown', t1)).toBe(t1.getTime());
+	});
+
+	test('kept in static data between polls, and dropped when written empty', () => {
+		const staticData: IDataObject = {};
+		const state = readState(staticData);
+		noteStatus(state, 'a', 'Unknown', t0);
+		writeState(staticData, state);
+		expect(readState(staticData).unknownSince).toEqual({ a: t0.toISOString() });
+		const next = readState(staticData);
+		noteStatus(next, 'a', 'Completed', t1);
+		writeState(staticData, next);
+		expect(staticData).not.toHaveProperty('unknownSince');
+	});
+
+	test('pruned with the watch list, and for tasks that have ended', () => {
+		const state = {
+			ended: { b: 'Unknown' },
+			unknownSince: { a: t0.toISOString(), b: t0.toISOString(), c: t0.toISOString() },
+		};
+		expect(pruneState(state, ['a', 'b'])).toEqual({
+			ended: { b: 'Unknown' },
+			unknownSince: { a: t0.toISOString() },
+		});
 	});
 });

@@ -576,8 +576,9 @@ function outputItem(
 			createNewService: task.createNewService,
 			files: task.files.map((file) => ({ ...file })),
 			attributes: task.attributes,
+			// A progress given here is the one the wait ended with.
 			...(progress
-				? progressSummary(progress)
+				? progressSummary(progress, { ended: true })
 				: { finished: false, taskResult: null, tilesCreated: null }),
 			submittedAt: new Date(task.submittedAt).toISOString(),
 			...(progress ? { finishedAt: new Date().toISOString() } : {}),

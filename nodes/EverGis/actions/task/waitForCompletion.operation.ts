@@ -37,7 +37,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			{
 				wait: { taskId, itemIndex, ...waitOptions },
 				context: { taskId },
-				output: (progress) => ({ json: progressSummary(progress) }),
+				output: (progress) => ({ json: progressSummary(progress, { ended: true }) }),
 				outputFailedTasks: waitOptions.outputFailedTasks,
 				failure: {
 					subject: `Task ${taskId}`,
