@@ -37,7 +37,7 @@ export function alreadyLoadedFields(show: Record<string, string[]>): INodeProper
 			displayOptions: { show: { ...show, inputSource: ['binary', 'allBinary'] } },
 			default: false,
 			description:
-				'Whether to leave out files that this node has already loaded into the catalog in an earlier execution, manual ones included (their task Completed). For scheduled loads: a file that failed is loaded again next time.',
+				'Whether to leave out files that this workflow has already loaded into the catalog in an earlier execution, manual ones included (their task Completed). For scheduled loads: a file that failed is loaded again next time.',
 		},
 		{
 			displayName: 'Match Files By',
@@ -137,7 +137,8 @@ export const forgetEarlierLoadsOption: INodeProperties = {
 		{
 			name: 'All',
 			value: 'all',
-			description: 'Forget every file this node has loaded: all of them are loaded again',
+			description:
+				'Forget every file this workflow has loaded, into any catalog: all of them are loaded again',
 		},
 		{
 			name: 'These Input Files',
