@@ -6,7 +6,18 @@
  * Run with `npm run test:e2e`; what each test checks is in its name and in test/e2e/README.md.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+	copyFileSync,
+	lstatSync,
+	mkdirSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
 import {
@@ -18,6 +29,7 @@ import {
 	importWorkflow,
 	listExecutions,
 	logStep,
+	N8N_VERSION,
 	newN8nId,
 	nodeItems,
 	packPackage,
@@ -41,7 +53,13 @@ import { NEWER_API_TEST_MESSAGE } from '../../nodes/EverGis/transport/generation
 import { loginScope } from '../../nodes/EverGis/transport/login';
 import { startSandbox, type Sandbox, type TaskRecord } from '../../sandbox';
 import { login, upload, createTask, type Session } from '../sandbox/helpers/client';
-import { ensureChromium, screenshotNodePanel, type EditorShot } from './editor-screenshot';
+import {
+	ensureChromium,
+	screenshotCanvas,
+	screenshotCredential,
+	screenshotNodePanel,
+	type EditorShot,
+} from './editor-screenshot';
 import {
 	countsDuring,
 	driveTimedOut,
@@ -62,7 +80,12 @@ import {
 	type Example,
 } from './examples';
 import { N8nRest, OWNER } from './n8n-rest';
-import { installAsReadmeSays, installAsReadmeSaysForDocker } from './readme-install';
+import {
+	buildAsReadmeSays,
+	composeAsReadmeSays,
+	installAsDockerExecSays,
+	installAsReadmeSays,
+} from './readme-install';
 import {
 	ACTIVATION_TROUBLE,
 	createTestTasks,
@@ -101,8 +124,8 @@ const LANDSAT = join(RASTERS, 'RGB.byte.tif');
 const LANDSAT_SIZE = 1745956;
 /** The path of examples/http-download-to-catalog.json's URL: its file name carries the date taken. */
 const DOWNLOADED = '/imagery/ortho_2023-12-08.tif';
-const SCREENSHOT =
-	process.env.EVERGIS_E2E_SCREENSHOT ?? join(ROOT, 'docs', 'screenshots', 'editor.png');
+/** Where the editor's screenshots go (EVERGIS_E2E_SCREENSHOTS=<folder> writes them elsewhere). */
+const SCREENSHOTS = process.env.EVERGIS_E2E_SCREENSHOTS ?? join(ROOT, 'docs', 'screenshots');
 
 const PACKAGE = 'n8n-nodes-evergis';
 const TILING = `${PACKAGE}.everGisTiling`;
@@ -153,10 +176,15 @@ let smtp: SmtpSink;
 let files: FileServer;
 let folder: UserFolder;
 let tarball: string;
+/** The tarball README.md's build block makes in a clean clone (test 1), once. */
+let cleanBuild: ReturnType<typeof buildAsReadmeSays> | undefined;
+const cleanCloneDir = mkdtempSync(join(tmpdir(), 'evergis-e2e-clone-'));
 let chromium: Promise<string>;
 const credentials = {
 	everGisApi: { id: '', name: 'EverGIS account' },
 	smtp: { id: '', name: 'SMTP account' },
+	/** For the S3 example's picture only (test 4): it is not run here (test 6 runs it). */
+	s3: { id: '', name: 'S3 account' },
 };
 
 beforeAll(async () => {
@@ -219,6 +247,18 @@ beforeAll(async () => {
 				everGis(ownCredentials.timedOut.name, own.timedOut.sandbox.url),
 				everGis(ownCredentials.referencePage.name, own.referencePage.sandbox.url),
 				everGis(ownCredentials.newer.name, own.newer.sandbox.url),
+				{
+					name: credentials.s3.name,
+					type: 's3',
+					// The fields of n8n-nodes-base's S3 credentials in 2.40.7; nothing listens there.
+					data: {
+						endpoint: 'http://127.0.0.1:9',
+						region: 'us-east-1',
+						accessKeyId: 'e2e-access-key',
+						secretAccessKey: 'e2e-secret-key',
+						forcePathStyle: true,
+					},
+				},
 			]);
 			credentials.everGisApi.id = everGisId;
 			credentials.smtp.id = smtpId;
@@ -228,6 +268,7 @@ beforeAll(async () => {
 				ownCredentials.timedOut.id,
 				ownCredentials.referencePage.id,
 				ownCredentials.newer.id,
+				credentials.s3.id,
 			] = ownIds;
 		},
 	);
@@ -243,6 +284,7 @@ afterAll(async () => {
 		files?.close(),
 	]);
 	folder?.cleanup();
+	rmSync(cleanCloneDir, { recursive: true, force: true });
 	process.stderr.write(
 		`\n[e2e] parts:\n${timings.summary()}\n\n[e2e] steps:\n${timingSummary()}\n` +
 			(left.length > 0 ? `[e2e] processes still running after stopAll: ${left.join(', ')}\n` : ''),
@@ -365,11 +407,69 @@ test("1. the packed tarball, installed by README.md's tarball block, loads into 
 	});
 });
 
-test("1. README.md's Docker steps, stood in for in a plain folder (docker cp: a copy; docker exec … sh -c: sh -c with HOME there; docker restart: n8n starts): n8n lists both nodes", async () => {
-	await timings.run('1. Docker steps of the README', async () => {
+/** README.md's build block, once: a clean clone of HEAD, npm ci, npm run pack. */
+function cleanTarball(): ReturnType<typeof buildAsReadmeSays> {
+	cleanBuild ??= timings.run(
+		"1. README's build block in a clean clone (git clone, npm ci, npm run pack)",
+		() => buildAsReadmeSays(cleanCloneDir),
+	);
+	return cleanBuild;
+}
+
+/** The files of a tarball, sorted. */
+async function tarballFiles(file: string): Promise<string[]> {
+	return (await runProcess('tar', ['-tzf', file], { name: 'tar -tzf' })).stdout.sort();
+}
+
+test("1. README.md's build block in a clean clone of HEAD (git clone, npm ci, npm run pack) makes the tarball the suite packs, with the compiled nodes; README.md's tarball block installs it, and n8n lists both nodes", async () => {
+	const { tarball: clean, commit } = await cleanTarball();
+	await timings.run('1. the clean-clone tarball installed and loaded', async () => {
+		process.stderr.write(`[e2e] clean clone of ${commit}: ${clean}\n`);
+		expect(basename(clean)).toBe(basename(tarball));
+		expect(await tarballFiles(clean)).toEqual(await tarballFiles(tarball));
+		const admin = await createUserFolder();
+		try {
+			await installAsReadmeSays(admin, clean);
+			const names = (await exportNodeTypes(admin)).map((type) => type.name);
+			expect(names).toEqual(expect.arrayContaining([TILING, TRIGGER]));
+		} finally {
+			admin.cleanup();
+		}
+	});
+});
+
+test("1. README.md's Docker block (docker compose up --build with docker/Dockerfile), stood in for in plain folders with the clean-clone tarball: the image is n8n 2.40.7's; a start copies the package into a volume that already holds an older copy, and n8n lists both nodes", async () => {
+	const { tarball: clean } = await cleanTarball();
+	await timings.run('1. Docker block of the README (compose, Dockerfile)', async () => {
+		const volume = await createUserFolder();
+		try {
+			const image = await composeAsReadmeSays(volume, clean);
+			expect(image.n8nVersion).toBe(N8N_VERSION);
+			// A volume an earlier n8n used: an older copy of the package in its nodes folder.
+			const installed = join(volume.nodesDir, 'node_modules', PACKAGE);
+			mkdirSync(installed, { recursive: true });
+			writeFileSync(
+				join(installed, 'package.json'),
+				JSON.stringify({ name: PACKAGE, version: '0.0.1' }),
+			);
+			await image.start(volume);
+			expect(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).version).toBe(
+				JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+			);
+			const names = (await exportNodeTypes(volume)).map((type) => type.name);
+			expect(names).toEqual(expect.arrayContaining([TILING, TRIGGER]));
+		} finally {
+			volume.cleanup();
+		}
+	});
+});
+
+test("1. docs/INSTALL.md's docker cp / docker exec steps, stood in for in a plain folder (docker cp: a copy; docker exec … sh -c: sh -c with HOME there; docker restart: n8n starts): n8n lists both nodes", async () => {
+	const { tarball: clean } = await cleanTarball();
+	await timings.run('1. docker exec steps of docs/INSTALL.md', async () => {
 		const container = await createUserFolder();
 		try {
-			const { restarted } = await installAsReadmeSaysForDocker(container, tarball);
+			const { restarted } = await installAsDockerExecSays(container, clean);
 			expect(restarted).toBe(true);
 			const installed = join(container.nodesDir, 'node_modules', PACKAGE);
 			expect(lstatSync(installed).isSymbolicLink()).toBe(false);
@@ -795,6 +895,7 @@ test('3c. examples/submit-then-check-later.json: submitted without waiting (Sche
 describe('n8n start', () => {
 	let main: N8nProcess;
 	let triggerId: string;
+	let s3PictureId = '';
 	let rest: N8nRest;
 	/** Tasks the trigger watches: A, B end before n8n starts; C, D after the first poll; E after the
 	 * second; G never ends (its progress requests show when n8n polled); H does not exist. */
@@ -838,7 +939,7 @@ describe('n8n start', () => {
 
 	beforeAll(async () => {
 		await timings.run(
-			'd. setup: tasks, five workflows imported + published, n8n start',
+			'd. setup: tasks, six workflows imported, five published, n8n start',
 			async () => {
 				const session: Session = await login(sandbox, EVERGIS_USER, EVERGIS_PASSWORD);
 				const submit = async (
@@ -913,9 +1014,21 @@ describe('n8n start', () => {
 					LOADS_EVERY_S,
 				);
 
-				// All five imported in one go (each n8n command boots n8n), then each published.
-				const ids = await importWorkflow(folder, [workflow, scheduled, trigger, oneItem, timedOut]);
-				[triggerId, nightly.id, outage.id, loads.oneItemId, loads.timedOutId] = ids;
+				// The S3 example as an admin imports it, for the canvas picture of test 4 (not published:
+				// test 6 runs it against an S3 server).
+				const s3Picture = example('s3-to-catalog-nightly.json');
+
+				// All six imported in one go (each n8n command boots n8n), then five published.
+				const ids = await importWorkflow(folder, [
+					workflow,
+					scheduled,
+					trigger,
+					oneItem,
+					timedOut,
+					s3Picture,
+				]);
+				[triggerId, nightly.id, outage.id, loads.oneItemId, loads.timedOutId, s3PictureId] = ids;
+				ids.pop();
 				importedExamples.set(file, [...(importedExamples.get(file) ?? []), triggerId]);
 				const nightlyFile = 'folder-to-catalog-nightly.json';
 				importedExamples.set(nightlyFile, [
@@ -1155,29 +1268,72 @@ describe('n8n start', () => {
 		expect(tokensSentElsewhere).toEqual([]);
 	});
 
-	test('4. screenshot: the EverGIS Tiling panel (Upload to Catalog) in the real editor, headless Chromium', async () => {
-		await timings.run('4. editor screenshot', async () => {
+	test("4. screenshots of the real editor for the README (headless Chromium): the S3 nightly example's canvas, the EverGIS API credentials' dialog (tested), the EverGIS Tiling panel (Upload to Catalog)", async () => {
+		await timings.run('4. editor screenshots', async () => {
 			const executablePath = await logStep(
 				'Chromium ready (scripts/e2e/install-chromium.sh)',
 				() => chromium,
 			);
+			const login = {
+				baseUrl: main.baseUrl,
+				email: OWNER.email,
+				password: OWNER.password,
+				executablePath,
+			};
+			const isPng = (file: string) => {
+				const png = readFileSync(file);
+				expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+				return [png.readUInt32BE(16), png.readUInt32BE(20)];
+			};
+			const notes: string[] = [];
+
+			// The nightly S3 example as imported: every node there, none with a missing credential.
+			const canvas = await logStep('screenshot: the nightly canvas', () =>
+				screenshotCanvas({
+					...login,
+					workflowId: s3PictureId,
+					file: join(SCREENSHOTS, 'nightly-workflow.png'),
+				}),
+			);
+			notes.push(...canvas.problems);
+			expect([...canvas.nodes].sort()).toEqual(
+				loadExample('s3-to-catalog-nightly.json')
+					.nodes.map((node) => node.name)
+					.sort(),
+			);
+			expect(canvas.nodesWithIssues).toBe(0);
+			const [canvasWidth, canvasHeight] = isPng(canvas.file);
+			expect(canvasWidth).toBeGreaterThan(2 * canvasHeight);
+
+			// The credentials dialog, as n8n shows a saved credential: tested against the sandbox.
+			const dialog = await logStep('screenshot: the credentials dialog', () =>
+				screenshotCredential({
+					...login,
+					credentialId: credentials.everGisApi.id,
+					file: join(SCREENSHOTS, 'credentials.png'),
+				}),
+			);
+			notes.push(...dialog.problems);
+			expect(dialog.text).toMatch(
+				/EverGIS account.*EverGIS API.*Connection tested successfully.*Host.*Username.*Password.*Ignore SSL Issues \(Insecure\)/,
+			);
+			isPng(dialog.file);
+
 			const nightlyId = importedExamples.get('folder-to-catalog-nightly.json')?.[0];
 			expect(nightlyId).toBeDefined();
-			const shot: EditorShot = await logStep('editor screenshot', () =>
+			const shot: EditorShot = await logStep('screenshot: the node panel', () =>
 				screenshotNodePanel({
-					baseUrl: main.baseUrl,
-					email: OWNER.email,
-					password: OWNER.password,
+					...login,
 					workflowId: nightlyId!,
 					nodeName: 'Load into the raster catalog',
-					file: SCREENSHOT,
-					executablePath,
+					file: join(SCREENSHOTS, 'node-panel.png'),
 					// The attribute names come from EverGIS ("alias (name)") once the panel has loaded them.
 					settledWhen: /\(name\)$/,
 				}),
 			);
-			if (shot.problems.length > 0) {
-				process.stderr.write(`[e2e] browser notes:\n  ${shot.problems.join('\n  ')}\n`);
+			notes.push(...shot.problems);
+			if (notes.length > 0) {
+				process.stderr.write(`[e2e] browser notes:\n  ${notes.join('\n  ')}\n`);
 			}
 			expect(shot.values).toEqual(
 				expect.arrayContaining([
@@ -1191,10 +1347,8 @@ describe('n8n start', () => {
 				/Catalog.*Input Files.*Attributes.*Wait for Completion.*Skip Files Already Loaded.*Match Files By/,
 			);
 			expect(shot.values).toContain('Content');
-			const png = readFileSync(SCREENSHOT);
-			expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
-			expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1440, 900]);
-			expect(statSync(SCREENSHOT).size).toBeGreaterThan(30_000);
+			expect(isPng(shot.file)).toEqual([1440, 900]);
+			expect(statSync(shot.file).size).toBeGreaterThan(30_000);
 		});
 	});
 

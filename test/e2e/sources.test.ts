@@ -2,8 +2,9 @@
  * End to end with real file sources: examples/s3-to-catalog-nightly.json against s3rver and
  * examples/ftp-to-catalog-nightly.json against vsftpd (test/real-n8n/sources.ts), both published in
  * a real n8n 2.40.7 with the packed tarball installed as README.md says, started by their Schedule
- * Trigger (every 30 s) under one `n8n start`, against the local EverGIS sandbox. Downloads are
- * counted at each server, loads at the sandbox, outcomes read from n8n's execution records.
+ * Trigger (every 30 s) under one `n8n start`, against the local EverGIS sandbox and a local SMTP
+ * sink. Downloads are counted at each server, loads at the sandbox, e-mails at the sink, outcomes
+ * read from n8n's execution records.
  * What each test checks: test/e2e/README.md (test 6).
  * Alone: `npx jest --config jest.e2e.config.js test/e2e/sources.test.ts`.
  */
@@ -44,6 +45,7 @@ import {
 	type Source,
 	type SourceKind,
 } from './sources';
+import { startSmtpSink, type SmtpSink } from './smtp-sink';
 import { PartTimings } from './support';
 
 /** How often the published copies fire (their Schedule Trigger rewritten from 02:00). */
@@ -54,6 +56,8 @@ const CATALOG = 'demo.landsat_images';
 /** The S3 copy loads as demo (the catalog's owner), the FTP copy as alice (shared with her, read and write). */
 const USERS = { S3: 'demo', FTP: 'alice' } as const;
 const PASSWORDS = { demo: 'demo-password', alice: 'alice-password' };
+/** Each copy sends its summary e-mail as a user of its own, so the SMTP sink tells them apart. */
+const MAILERS = { S3: 'mailer-s3', FTP: 'mailer-ftp' } as const;
 const GOOD = ['nightly-1.tif', 'nightly-2.tif', 'nightly-3.tif'];
 const ALL = ['corrupt.tif', ...GOOD];
 const KINDS: SourceKind[] = ['S3', 'FTP'];
@@ -65,6 +69,7 @@ const timings = new PartTimings();
 let sandbox: Sandbox;
 let ftp: FtpServer;
 let s3: S3Server;
+let smtp: SmtpSink;
 let folder: UserFolder;
 let main: N8nProcess | undefined;
 const sources = {} as Record<SourceKind, Source>;
@@ -99,7 +104,11 @@ beforeAll(async () => {
 		async () => {
 			sandbox = await startSandbox({ taskDurationMs: TASK_MS });
 			sandbox.shareCatalog(CATALOG, USERS.FTP, 'read,write');
-			[ftp, s3] = await Promise.all([startFtpServer(), startS3Server({ bucket: 'rasters' })]);
+			[ftp, s3, smtp] = await Promise.all([
+				startFtpServer(),
+				startS3Server({ bucket: 'rasters' }),
+				startSmtpSink(),
+			]);
 			sources.S3 = s3Source(s3, USERS.S3);
 			sources.FTP = ftpSource(ftp, USERS.FTP);
 			for (const kind of KINDS) await fillSource(sources[kind]);
@@ -107,29 +116,47 @@ beforeAll(async () => {
 			folder = await createUserFolder();
 			await installAsReadmeSays(folder, tarball);
 			const names = {
-				S3: { evergis: 'EverGIS (S3 loads)', source: 'S3 source' },
-				FTP: { evergis: 'EverGIS (FTP loads)', source: 'FTP source' },
+				S3: { evergis: 'EverGIS (S3 loads)', source: 'S3 source', smtp: 'SMTP (S3 loads)' },
+				FTP: { evergis: 'EverGIS (FTP loads)', source: 'FTP source', smtp: 'SMTP (FTP loads)' },
 			};
-			const [s3EverGis, ftpEverGis, s3Id, ftpId] = await importCredentials(folder, [
-				...KINDS.map((kind) => ({
-					name: names[kind].evergis,
-					type: 'everGisApi',
-					data: {
-						host: sandbox.url,
-						username: USERS[kind],
-						password: PASSWORDS[USERS[kind]],
-						ignoreSslIssues: false,
-					},
-				})),
-				{ name: names.S3.source, type: 's3', data: s3.credentials },
-				{ name: names.FTP.source, type: 'ftp', data: ftp.credentials },
-			]);
+			const [s3EverGis, ftpEverGis, s3Id, ftpId, s3Smtp, ftpSmtp] = await importCredentials(
+				folder,
+				[
+					...KINDS.map((kind) => ({
+						name: names[kind].evergis,
+						type: 'everGisApi',
+						data: {
+							host: sandbox.url,
+							username: USERS[kind],
+							password: PASSWORDS[USERS[kind]],
+							ignoreSslIssues: false,
+						},
+					})),
+					{ name: names.S3.source, type: 's3', data: s3.credentials },
+					{ name: names.FTP.source, type: 'ftp', data: ftp.credentials },
+					...KINDS.map((kind) => ({
+						name: names[kind].smtp,
+						type: 'smtp',
+						// The fields of n8n-nodes-base's Smtp credentials in 2.40.7.
+						data: {
+							user: MAILERS[kind],
+							password: `${MAILERS[kind]}-password`,
+							host: smtp.host,
+							port: smtp.port,
+							secure: false,
+							disableStartTls: false,
+							hostName: 'n8n-e2e.localhost',
+						},
+					})),
+				],
+			);
 			const workflows = {
 				S3: sourceWorkflow(
 					sources.S3,
 					{
 						everGisApi: { id: s3EverGis, name: names.S3.evergis },
 						s3: { id: s3Id, name: names.S3.source },
+						smtp: { id: s3Smtp, name: names.S3.smtp },
 					},
 					EVERY_S,
 				),
@@ -138,6 +165,7 @@ beforeAll(async () => {
 					{
 						everGisApi: { id: ftpEverGis, name: names.FTP.evergis },
 						ftp: { id: ftpId, name: names.FTP.source },
+						smtp: { id: ftpSmtp, name: names.FTP.smtp },
 					},
 					EVERY_S,
 				),
@@ -163,7 +191,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await logStep('stop n8n start', () => main?.stop() ?? Promise.resolve(undefined));
 	await stopAll();
-	await Promise.all([sandbox?.close(), ftp?.stop(), s3?.stop()]);
+	await Promise.all([sandbox?.close(), ftp?.stop(), s3?.stop(), smtp?.close()]);
 	folder?.cleanup();
 	process.stderr.write(
 		`\n[e2e] parts:\n${timings.summary()}\n\n[e2e] steps:\n${timingSummary()}\n`,
@@ -313,6 +341,7 @@ describe.each(KINDS)('6. %s', (kind) => {
 			completed: GOOD,
 			skipped: [],
 			failed: ['corrupt.tif'],
+			mail: 'EverGIS nightly load: 3 loaded, 1 failed, 0 loaded before',
 		});
 		expect(counted(windows[0])).toEqual({
 			downloads: ALL,
@@ -336,6 +365,7 @@ describe.each(KINDS)('6. %s', (kind) => {
 				completed: [],
 				skipped: [],
 				failed: ['corrupt.tif'],
+				mail: 'EverGIS nightly load: 0 loaded, 1 failed, 3 loaded before',
 			});
 		}
 		expect(counted(windows[1])).toEqual({
@@ -362,6 +392,7 @@ describe.each(KINDS)('6. %s', (kind) => {
 			completed: RUN_3_LOADS,
 			skipped: [],
 			failed: [],
+			mail: 'EverGIS nightly load: 3 loaded, 0 failed, 2 loaded before',
 		});
 		expect(counted(windows[3])).toEqual({
 			downloads: RUN_3_LOADS,
@@ -381,7 +412,17 @@ describe.each(KINDS)('6. %s', (kind) => {
 			completed: [],
 			skipped: [],
 			failed: [],
+			mail: 'EverGIS nightly load: 0 loaded, 0 failed, 5 loaded before',
 		});
 		expect(counted(windows[4])).toEqual({ downloads: [], uploads: [], tasks: [] });
+	});
+
+	test('every run sent one summary e-mail, the one its Summarize node wrote (also run 4, which loaded nothing)', () => {
+		const last = windows[windows.length - 1].executions;
+		const mails = smtp.messages.filter((mail) => mail.auth?.user === MAILERS[kind]);
+		expect(mails.slice(0, last).map((mail) => mail.subject)).toEqual(
+			records[kind].slice(0, last).map((record) => sourceRun(record, sources[kind]).mail),
+		);
+		expect(mails[0].text).toMatch(/^FAILED corrupt\.tif: Tiling task .* ended Failed: /m);
 	});
 });

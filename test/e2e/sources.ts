@@ -2,7 +2,8 @@
  * The S3 and FTP nightly examples (examples/s3-to-catalog-nightly.json, ftp-to-catalog-nightly.json)
  * as test/e2e/sources.test.ts runs them: their files in an s3rver bucket and a vsftpd folder (the
  * nightly files of nightly.ts), the change made between run 2 and run 3, the copies it publishes,
- * and what one execution of either did (Keep New Files' two outputs, the downloads, the loads).
+ * and what one execution of either did (Keep New Files' two outputs, the downloads, the loads, the
+ * summary e-mail).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +30,7 @@ export const SOURCE_NODES = {
 	keep: 'Keep files not loaded yet',
 	download: 'Download the new ones',
 	load: NIGHTLY_NODES.load,
+	summary: 'Summarize',
 };
 
 /** A file in the listing that is not a GeoTIFF: the examples' Filter leaves it out. */
@@ -147,5 +149,7 @@ export function sourceRun(record: ExecutionRecord, source: Source) {
 		],
 		downloaded: output(SOURCE_NODES.download, 0).map(nameOf).sort(),
 		...nightlyOutcome(record),
+		/** The summary e-mail's subject (null when the run sent none). */
+		mail: (output(SOURCE_NODES.summary, 0)[0]?.subject as string | undefined) ?? null,
 	};
 }

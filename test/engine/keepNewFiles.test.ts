@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,8 +7,8 @@ import type { IDataObject, INodeParameters } from 'n8n-workflow';
 import { startSandbox } from '../../sandbox';
 import type { Sandbox } from '../../sandbox';
 import type { RunResult, WorkflowSpec } from '../helpers/engine';
-import { deduplicator, ProductionRuns, TestEngine, waitUntil } from '../helpers/engine';
-import { fixture, tilingWorkflow, uploadParameters } from '../helpers/workflows';
+import { deduplicator, NODE, ProductionRuns, TestEngine, waitUntil } from '../helpers/engine';
+import { CREDENTIALS, fixture, tilingWorkflow, uploadParameters } from '../helpers/workflows';
 
 // Raster → Keep New Files (a listing filtered before any download) and Upload to Catalog with
 // Match Files By → Key, sharing the workflow's memory of loaded files, through n8n's engine with
@@ -80,6 +80,51 @@ function loadWorkflow(objects: Listed[], more: INodeParameters = {}): WorkflowSp
 		}),
 		{ continueOnFail: true },
 	);
+}
+
+/**
+ * The nightly S3 and FTP examples as far as EverGIS goes: the listing → their Keep New Files → a
+ * download (the listing's JSON kept, the file added) → a node that keeps only the file (one an admin
+ * might put in between) → their Upload to Catalog, each node with the example's own parameters.
+ */
+function exampleChain(file: string, listed: IDataObject[], fileIn: string): WorkflowSpec {
+	const example = JSON.parse(
+		readFileSync(join(__dirname, '..', '..', 'examples', file), 'utf8'),
+	) as { nodes: Array<{ name: string; parameters: INodeParameters }> };
+	const parametersOf = (name: string) =>
+		example.nodes.find((node) => node.name === name)!.parameters;
+	const keep = 'Keep files not loaded yet';
+	const load = 'Load into the raster catalog';
+	const chain = ['Listing', keep, 'Download the new ones', 'Only the file', load];
+	return {
+		nodes: [
+			{ name: 'Start', type: NODE.manualTrigger, parameters: {} },
+			{
+				name: 'Listing',
+				type: NODE.fileItems,
+				parameters: { items: JSON.stringify(listed.map((json) => ({ json }))) },
+			},
+			{ name: keep, type: NODE.tiling, parameters: parametersOf(keep), credentials: CREDENTIALS },
+			{
+				name: 'Download the new ones',
+				type: NODE.passFiles,
+				parameters: { path: `=${dir}/${fileIn}` },
+			},
+			{ name: 'Only the file', type: NODE.passFiles, parameters: { keepJson: false } },
+			{
+				name: load,
+				type: NODE.tiling,
+				parameters: { ...parametersOf(load), options: { pollInterval: 0.1 } },
+				credentials: CREDENTIALS,
+			},
+		],
+		connections: Object.fromEntries(
+			[
+				['Start', 'Listing'],
+				...chain.slice(0, -1).map((name, index) => [name, chain[index + 1]]),
+			].map(([from, to]) => [from, { main: [[{ node: to, type: 'main', index: 0 }]] }]),
+		),
+	};
 }
 
 const keysOf = (result: RunResult, output: number) =>
@@ -214,6 +259,57 @@ describe('Raster → Keep New Files, and Upload to Catalog by Key', () => {
 			),
 		});
 	});
+
+	test.each([
+		{
+			file: 's3-to-catalog-nightly.json',
+			listed: [
+				{ Key: 'incoming/a.tif', ETag: '"a1"' },
+				{ Key: 'incoming/b.tif', ETag: '"b1"' },
+			],
+			fileIn: '{{ $json.Key }}',
+		},
+		{
+			file: 'ftp-to-catalog-nightly.json',
+			listed: [
+				{
+					name: 'a.tif',
+					path: '/incoming/a.tif',
+					size: 17449,
+					modifyTime: '2026-11-28T01:10:00.000Z',
+				},
+				{
+					name: 'b.tif',
+					path: '/incoming/b.tif',
+					size: 20480,
+					modifyTime: '2026-11-28T01:12:00.000Z',
+				},
+			],
+			fileIn: '{{ $json.path.slice(1) }}',
+		},
+	])(
+		"$file: Upload to Catalog's File Key reads the listing through the paired item, so a node between the download and the upload that keeps only the file changes nothing",
+		async ({ file, listed, fileIn }) => {
+			mkdirSync(join(dir, 'incoming'), { recursive: true });
+			copyFileSync(fixture('rgb-byte-tenth.tif'), join(dir, 'incoming', 'a.tif'));
+			copyFileSync(fixture('cogeo.tif'), join(dir, 'incoming', 'b.tif'));
+			const first = await engine.run(exampleChain(file, listed, fileIn));
+			expect(first.error).toBeUndefined();
+			expect(first.output('Only the file').map((item) => item.json)).toEqual([{}, {}]);
+			expect(first.output('Load into the raster catalog').map((item) => item.json.status)).toEqual([
+				'Completed',
+				'Completed',
+			]);
+			// The keys Upload to Catalog recorded are Keep New Files' own: both are loaded now.
+			const second = await engine.run(exampleChain(file, listed, fileIn));
+			expect(second.output('Keep files not loaded yet', 0)).toEqual([]);
+			expect(
+				second
+					.output('Keep files not loaded yet', 1)
+					.map((item) => (item.json.evergis as IDataObject).reason),
+			).toEqual(['alreadyLoaded', 'alreadyLoaded']);
+		},
+	);
 });
 
 describe('Raster → Mark as Loaded: the first night on a catalog that is already full', () => {

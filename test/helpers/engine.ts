@@ -24,7 +24,7 @@ import { EverGisTiling } from '../../nodes/EverGis/EverGisTiling.node';
 import { EverGisTilingTrigger } from '../../nodes/EverGis/EverGisTilingTrigger.node';
 import { TestCredentialsHelper } from './credentialsHelper';
 import { MemoryDeduplicator } from './memoryDeduplicator';
-import { FileItems, ManualTrigger } from './testNodes';
+import { FileItems, ManualTrigger, PassFiles } from './testNodes';
 
 /**
  * Runs workflows through n8n's real execution engine (n8n-core's WorkflowExecute, the node
@@ -153,6 +153,7 @@ export const NODE = {
 	trigger: 'n8n-nodes-evergis.everGisTilingTrigger',
 	manualTrigger: 'test.manualTrigger',
 	fileItems: 'test.fileItems',
+	passFiles: 'test.passFiles',
 };
 
 /** What n8n's hooks and contexts are given of a workflow (as n8n builds it from the database row). */
@@ -233,6 +234,7 @@ export class TestEngine {
 		this.nodeTypes.register(NODE.trigger, new EverGisTilingTrigger());
 		this.nodeTypes.register(NODE.manualTrigger, new ManualTrigger());
 		this.nodeTypes.register(NODE.fileItems, new FileItems());
+		this.nodeTypes.register(NODE.passFiles, new PassFiles());
 	}
 
 	/** `deduplicator`: n8n's deduplication store to use instead of the in-memory one (first call only). */

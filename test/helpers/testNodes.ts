@@ -104,3 +104,41 @@ export class FileItems implements INodeType {
 		return [out];
 	}
 }
+
+/**
+ * Passes each input item on, paired with it: with `path` set, the file there is added as binary
+ * property `data` (a download: S3 Download and FTP Download keep the listing's JSON); with
+ * `keepJson` off, the JSON is left out (a node put between the download and the upload that keeps
+ * only the file).
+ */
+export class PassFiles implements INodeType {
+	description: INodeTypeDescription = {
+		...description('test.passFiles', true),
+		properties: [
+			{ displayName: 'Path', name: 'path', type: 'string', default: '' },
+			{ displayName: 'Keep JSON', name: 'keepJson', type: 'boolean', default: true },
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const out: INodeExecutionData[] = [];
+		for (const [index, item] of this.getInputData().entries()) {
+			const path = this.getNodeParameter('path', index) as string;
+			const binary = path
+				? {
+						data: await this.helpers.prepareBinaryData(
+							createReadStream(path),
+							basename(path),
+							MIME[extname(path).toLowerCase()],
+						),
+					}
+				: item.binary;
+			out.push({
+				json: this.getNodeParameter('keepJson', index) ? item.json : {},
+				...(binary ? { binary } : {}),
+				pairedItem: { item: index },
+			});
+		}
+		return [out];
+	}
+}

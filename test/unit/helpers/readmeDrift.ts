@@ -1,13 +1,12 @@
 /**
  * What must stay the same in README.md and its Russian twin README.ru.md, as a list of problems
- * ('' when none). The Russian one is written for people, not word by word; what it must share with
- * the English one is what a reader acts on:
+ * ('' when none). The Russian one is written for its readers, in its own order and words; what it
+ * must share with the English one is what a reader acts on or looks up:
  *
- * - links: each links to the other near its top;
- * - sections: every `##`/`###` heading of README.md, by its GitHub anchor, is in README.ru.md in the
- *   same order and at the same level, as an explicit `<a id="…"></a>` on the line (or lines) before
- *   the Russian heading; every other `<a id="…">` of README.md is in README.ru.md too; every
- *   `](#…)` link of either file leads to an anchor of that file;
+ * - links: each links to the other near its top; every file README.md links to (docs, examples,
+ *   screenshots, CONTRIBUTING.md, …) README.ru.md links to as well; every `<a id="…">` README.md
+ *   sets (the places other texts link to), README.ru.md sets too; every `](#…)` link of either
+ *   file leads to an anchor of that file (a heading's GitHub anchor or an `<a id>`);
  * - names: every operation, option and value name of the nodes' descriptions (and of the
  *   credentials) that README.md mentions, README.ru.md mentions too, as the editor shows it;
  * - example files: every `examples/*.json` README.md names;
@@ -16,6 +15,10 @@
  *   GENERIC_TIMEZONE, the proxy ones), in README.ru.md verbatim;
  * - messages: every code span with a space in README.md's Credentials and Troubleshooting sections
  *   (the messages the node prints, and the commands that answer them), in README.ru.md verbatim.
+ *
+ * Sections are not compared: their titles, order and nesting are each README's own.
+ * brokenLinks() checks that the relative links of a Markdown file lead to files (and anchors) that
+ * exist.
  */
 
 export interface Heading {
@@ -77,30 +80,17 @@ export function codeSpans(markdown: string): string[] {
 		.map((span) => span.replace(/\s*\n\s*/g, ' '));
 }
 
-/**
- * The `##`/`###` headings, each with its anchor: README.md's from GitHub (duplicates get -1, -2);
- * with `explicit`, the `<a id>` on the lines just before it (blank lines between allowed).
- */
-export function headings(markdown: string, explicit: boolean): Heading[] {
-	const lines = proseLines(markdown);
+/** The `##`/`###` headings, each with its GitHub anchor (duplicates get -1, -2, …). */
+export function headings(markdown: string): Heading[] {
 	const seen = new Map<string, number>();
 	const found: Heading[] = [];
-	lines.forEach((line, index) => {
-		const match = /^(#{2,3}) (.+?)\s*$/.exec(line);
+	proseLines(markdown).forEach((line, index) => {
+		const match = /^(#{1,6}) (.+?)\s*$/.exec(line);
 		if (!match) return;
-		let id = '';
-		if (explicit) {
-			for (let back = index - 1; back >= 0; back--) {
-				if (lines[back].trim() === '') continue;
-				id = /^<a id="([^"]+)"><\/a>$/.exec(lines[back].trim())?.[1] ?? '';
-				break;
-			}
-		} else {
-			const slug = githubSlug(match[2]);
-			const count = seen.get(slug) ?? 0;
-			seen.set(slug, count + 1);
-			id = count === 0 ? slug : `${slug}-${count}`;
-		}
+		const slug = githubSlug(match[2]);
+		const count = seen.get(slug) ?? 0;
+		seen.set(slug, count + 1);
+		const id = count === 0 ? slug : `${slug}-${count}`;
 		found.push({ level: match[1].length, text: match[2], id, line: index + 1 });
 	});
 	return found;
@@ -113,6 +103,66 @@ export function anchorIds(markdown: string): string[] {
 			.join('\n')
 			.matchAll(/<a id="([^"]+)"><\/a>/g),
 	].map((m) => m[1]);
+}
+
+/**
+ * The relative links of the prose (`[text](path)`, `![alt](path)`, `[text](path#anchor)`): each
+ * link's file (as written, no `./`) and anchor; web links and in-file `#…` links left out.
+ */
+export function linkTargets(
+	markdown: string,
+): Array<{ file: string; anchor?: string; line: number }> {
+	const found: Array<{ file: string; anchor?: string; line: number }> = [];
+	proseLines(markdown).forEach((line, index) => {
+		for (const match of line.matchAll(/\]\(([^)\s]+)\)/g)) {
+			const target = match[1];
+			if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue;
+			const [file, anchor] = target.replace(/^\.\//, '').split('#');
+			found.push({ file, ...(anchor ? { anchor } : {}), line: index + 1 });
+		}
+	});
+	return found;
+}
+
+/**
+ * The relative links of a Markdown file (at `path`, relative to the repository) that lead nowhere:
+ * a file that `read` does not find, or an anchor that is neither a heading of that Markdown file
+ * nor an `<a id>` in it. `read(path)` gives a file's text ('' for a non-text file that exists), or
+ * undefined when there is none.
+ */
+export function brokenLinks(
+	path: string,
+	markdown: string,
+	read: (path: string) => string | undefined,
+): string[] {
+	const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+	const problems: string[] = [];
+	for (const link of linkTargets(markdown)) {
+		const target = normalizePath(folder + link.file);
+		const text = read(target);
+		const shown = `${link.file}${link.anchor ? `#${link.anchor}` : ''}`;
+		if (text === undefined) {
+			problems.push(`${path} line ${link.line}: the link ${shown} leads to no file`);
+		} else if (link.anchor && target.endsWith('.md')) {
+			const anchors = [...headings(text).map((h) => h.id), ...anchorIds(text)];
+			if (!anchors.includes(link.anchor)) {
+				problems.push(
+					`${path} line ${link.line}: the link ${shown} leads to no anchor of ${target}`,
+				);
+			}
+		}
+	}
+	return problems;
+}
+
+/** `docs/../README.md` → `README.md`; a trailing `/` (a folder) dropped. */
+function normalizePath(path: string): string {
+	const parts: string[] = [];
+	for (const part of path.split('/')) {
+		if (part === '..') parts.pop();
+		else if (part !== '.' && part !== '') parts.push(part);
+	}
+	return parts.join('/');
 }
 
 /** The part of the file under the `## <title>` heading, up to the next `## `. */
@@ -167,51 +217,13 @@ export function driftProblems(english: string, russian: string, names: Iterable<
 		problems.push('README.ru.md: no link to README.md in its first 8 lines');
 	}
 
-	// Sections, in order.
-	const en = headings(english, false);
-	const ru = headings(russian, true);
-	for (const heading of ru.filter((h) => h.id === '')) {
-		problems.push(
-			`README.ru.md line ${heading.line}: heading '${heading.text}' has no <a id="…"></a> before it`,
-		);
-	}
-	const ruIds = ru.map((h) => h.id).filter(Boolean);
-	for (const heading of en) {
-		if (!ruIds.includes(heading.id)) {
-			problems.push(
-				`README.ru.md lacks the section <a id="${heading.id}"></a> (README.md line ${heading.line}: ${'#'.repeat(heading.level)} ${heading.text})`,
-			);
-		}
-	}
-	const enIds = en.map((h) => h.id);
-	for (const heading of ru.filter((h) => h.id !== '' && !enIds.includes(h.id))) {
-		problems.push(
-			`README.ru.md line ${heading.line}: section <a id="${heading.id}"></a> (${heading.text}) is not a heading of README.md`,
-		);
-	}
-	const common = en.filter((h) => ruIds.includes(h.id));
-	const ruCommon = ru.filter((h) => enIds.includes(h.id));
-	for (let index = 0; index < common.length; index++) {
-		const want = common[index];
-		const got = ruCommon[index];
-		if (got.id !== want.id) {
-			problems.push(
-				`README.ru.md line ${got.line}: section '${got.id}' comes where README.md has '${want.id}' (line ${want.line}): the order differs`,
-			);
-			break;
-		}
-		if (got.level !== want.level) {
-			problems.push(
-				`README.ru.md line ${got.line}: section '${got.id}' is at level ${got.level}, README.md line ${want.line} at level ${want.level}`,
-			);
-		}
-	}
-	const ruAnchors = new Set([...ruIds, ...anchorIds(russian)]);
+	// Anchors: the places other texts link to, and the links inside each file.
+	const ruAnchors = new Set([...headings(russian).map((h) => h.id), ...anchorIds(russian)]);
 	for (const id of anchorIds(english)) {
 		if (!ruAnchors.has(id))
 			problems.push(`README.ru.md lacks <a id="${id}"></a> (README.md has it)`);
 	}
-	const enAnchors = new Set([...enIds, ...anchorIds(english)]);
+	const enAnchors = new Set([...headings(english).map((h) => h.id), ...anchorIds(english)]);
 	for (const [file, text, anchors] of [
 		['README.md', english, enAnchors],
 		['README.ru.md', russian, ruAnchors],
@@ -220,6 +232,14 @@ export function driftProblems(english: string, russian: string, names: Iterable<
 			.join('\n')
 			.matchAll(/\]\(#([^)]+)\)/g)) {
 			if (!anchors.has(match[1])) problems.push(`${file}: the link (#${match[1]}) leads nowhere`);
+		}
+	}
+
+	// The files each links to.
+	const ruTargets = new Set(linkTargets(russian).map((link) => link.file));
+	for (const file of new Set(linkTargets(english).map((link) => link.file))) {
+		if (file !== 'README.ru.md' && !ruTargets.has(file)) {
+			problems.push(`README.ru.md does not link to ${file} (README.md does)`);
 		}
 	}
 
