@@ -663,7 +663,9 @@ test('the nightly example, started by its Schedule Trigger on the main and run o
 				'Completed',
 			]);
 
-			// n8n's memory: one row for the node in processed_data, 6 entries (3 from run 1, 3 from run 3).
+			// n8n's memory: one row for the workflow in processed_data (context '': n8n 2.40.7
+			// deduplication-helper.js createContext gives 'n:<node id>' to scope 'node' only), 6 entries
+			// (3 from run 1, 3 from run 3).
 			const rows = (
 				await queryPostgres(
 					folder,
@@ -681,6 +683,7 @@ test('the nightly example, started by its Schedule Trigger on the main and run o
 				`nightly: processed_data: ${rows.map((row) => `context ${row.context}, mode ${row.value.mode}, ${row.value.data.length} entries`).join('; ')}`,
 			);
 			expect(rows).toHaveLength(1);
+			expect(rows[0].context).toBe('');
 			expect(rows[0].value).toMatchObject({ mode: 'entries' });
 			expect(rows[0].value.data).toHaveLength(6);
 		} finally {

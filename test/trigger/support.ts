@@ -14,6 +14,10 @@ import { CREDENTIALS, fixture } from '../helpers/workflows';
 
 export const TRIGGER = 'Trigger';
 
+/**
+ * The end statuses a task reaches at once. Unknown, the seventh of Fire On, is an end only after its
+ * grace (model/statuses.ts UNKNOWN_GRACE): its own tests drive the clock (trigger.test.ts).
+ */
 export const ALL_TRIGGER_STATUSES = [
 	'Completed',
 	'Failed',

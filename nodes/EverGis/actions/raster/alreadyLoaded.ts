@@ -138,7 +138,8 @@ export const forgetEarlierLoadsOption: INodeProperties = {
 		{
 			name: 'All',
 			value: 'all',
-			description: 'Forget every file this node has loaded: all of them are loaded again',
+			description:
+				'Forget every file this workflow has loaded, into any catalog: all of them are loaded again',
 		},
 		{
 			name: 'These Input Files',
