@@ -8,7 +8,7 @@ import { hostOf } from '../../transport/request';
 import type { EverGisRun } from '../../transport/run';
 import type { WaitOutcome } from '../../transport/waitForTask';
 import type { ItemFile } from '../common/inputFiles';
-import type { FileState, Forget } from './loadMemory';
+import type { FileState, Forget, LookUpOptions } from './loadMemory';
 import { LoadMemory } from './loadMemory';
 
 /**
@@ -340,11 +340,35 @@ export interface ListingKeys {
 	maxEntries: number;
 }
 
+/** Keep New Files' and Mark as Loaded's run: each item's key (or why it has none), and their memory. */
+export interface Listing {
+	memory: LoadMemory;
+	keys: Array<string | Error>;
+}
+
+/**
+ * Keep New Files and Mark as Loaded: the keys of the listing's items, then one look-up of them all
+ * in the listing's memory, with the options `lookUpOptions` makes of what the items' parameters say.
+ */
+export async function lookUpListing(
+	context: IExecuteFunctions,
+	listing: Listing,
+	run: EverGisRun,
+	concurrency: number,
+	lookUpOptions: (asked: ListingKeys) => LookUpOptions,
+): Promise<ListingKeys> {
+	const asked = await listingKeys(context, run, concurrency);
+	listing.keys = asked.keys;
+	const keys = asked.keys.filter((key): key is string => typeof key === 'string');
+	if (keys.length > 0) await listing.memory.lookUp(keys, lookUpOptions(asked));
+	return asked;
+}
+
 /**
  * The keys of a listing's items (items without files: S3 Get Many, FTP List, …): the catalogs
  * first (each once per run), Concurrency items at a time; an item's error is kept for its own work.
  */
-export async function listingKeys(
+async function listingKeys(
 	context: IExecuteFunctions,
 	run: EverGisRun,
 	concurrency: number,

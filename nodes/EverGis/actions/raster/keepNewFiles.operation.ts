@@ -4,7 +4,12 @@ import { asNodeError } from '../../shared/nodeErrors';
 import type { EverGisRun } from '../../transport/run';
 import { catalogLocator } from '../common/catalog';
 import type { ItemResult } from '../types';
-import { fileKeyField, forgetEarlierLoadsOption, listingKeys } from './alreadyLoaded';
+import {
+	fileKeyField,
+	forgetEarlierLoadsOption,
+	lookUpListing,
+	type Listing,
+} from './alreadyLoaded';
 import type { FileState } from './loadMemory';
 import { LoadMemory } from './loadMemory';
 
@@ -52,12 +57,6 @@ export const description: INodeProperties[] = [
 /** Error items go to Loaded or Loading under Continue (using Regular Output): never to the download. */
 export const errorOutput = 1;
 
-/** The run's listing: each item's key (or why it has none), and the memory they were looked up in. */
-export interface Listing {
-	memory: LoadMemory;
-	keys: Array<string | Error>;
-}
-
 export function start(this: IExecuteFunctions, run: EverGisRun): Listing {
 	return { memory: new LoadMemory(run, this, 'look'), keys: [] };
 }
@@ -69,16 +68,11 @@ export async function prepare(
 	run: EverGisRun,
 	concurrency: number,
 ): Promise<void> {
-	const { keys, forget } = await listingKeys(this, run, concurrency);
-	listing.keys = keys;
-	const looked = keys.filter((key): key is string => typeof key === 'string');
-	if (looked.length > 0) {
-		await listing.memory.lookUp(looked, {
-			forget,
-			maxEntries: Number.POSITIVE_INFINITY,
-			readNodeMemory: false,
-		});
-	}
+	const { forget } = await lookUpListing(this, listing, run, concurrency, (asked) => ({
+		forget: asked.forget,
+		maxEntries: Number.POSITIVE_INFINITY,
+		readNodeMemory: false,
+	}));
 	if (forget !== 'nothing') {
 		this.addExecutionHints({
 			message: `Forget Earlier Loads is '${forget === 'all' ? 'All' : 'These Input Files'}': these files count as new. Set it back to Nothing, or every run does.`,

@@ -4,8 +4,7 @@ import { asNodeError } from '../../shared/nodeErrors';
 import type { EverGisRun } from '../../transport/run';
 import { catalogLocator } from '../common/catalog';
 import type { ItemResult } from '../types';
-import { fileKeyField, listingKeys, rememberAtMostOption } from './alreadyLoaded';
-import type { Listing } from './keepNewFiles.operation';
+import { fileKeyField, lookUpListing, rememberAtMostOption, type Listing } from './alreadyLoaded';
 import { LoadMemory } from './loadMemory';
 
 /**
@@ -56,16 +55,13 @@ export async function prepare(
 	run: EverGisRun,
 	concurrency: number,
 ): Promise<void> {
-	const { keys, maxEntries } = await listingKeys(this, run, concurrency);
-	listing.keys = keys;
-	const marked = keys.filter((key): key is string => typeof key === 'string');
-	if (marked.length > 0) {
-		await listing.memory.lookUp(marked, {
-			forget: 'nothing',
-			maxEntries: Number.isFinite(maxEntries) ? maxEntries : Number(rememberOption.default),
-			readNodeMemory: false,
-		});
-	}
+	await lookUpListing(this, listing, run, concurrency, (asked) => ({
+		forget: 'nothing',
+		maxEntries: Number.isFinite(asked.maxEntries)
+			? asked.maxEntries
+			: Number(rememberOption.default),
+		readNodeMemory: false,
+	}));
 }
 
 export async function finish(this: IExecuteFunctions, listing: Listing): Promise<void> {
