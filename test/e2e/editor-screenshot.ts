@@ -262,24 +262,37 @@ export async function screenshotCredential(
 		await page
 			.locator('[data-test-id="credentials-config-container-test-success"]')
 			.waitFor({ state: 'visible' });
-		// n8n tests a saved credential when it opens it: its button says Retrying, then Retry.
+		// n8n tests a saved credential when it opens it: its button says Retrying, then Retry. While
+		// it tests, n8n 2.40.7's N8nButton holds a spinner's container and hides the label
+		// (N8nButton-*.css: `.loading-container + .button-inner { opacity: 0 }`); the container
+		// leaves with a 0.2-s fade (`n8n-button-fade`) after the test, and a picture taken meanwhile
+		// shows an empty button. So the picture is taken once the container is gone, and again if
+		// n8n started another test meanwhile.
 		await dialog.getByRole('button', { name: 'Retry', exact: true }).waitFor({ state: 'visible' });
+		const spinner = page.locator(
+			'[data-test-id="credentials-config-container-test-success"] button [class*="loading-container"]',
+		);
 		await page.evaluate(() => document.fonts.ready);
 		const box = await dialog.boundingBox();
 		if (!box) throw new Error('the credential dialog has no box');
-		const text = (await dialog.innerText()).replace(/\s+/g, ' ');
 		mkdirSync(dirname(options.file), { recursive: true });
-		await page.screenshot({
-			path: options.file,
-			type: 'png',
-			animations: 'disabled',
-			clip: {
-				x: Math.max(0, box.x - 12),
-				y: Math.max(0, box.y - 12),
-				width: Math.min(1440, box.x + box.width + 12) - Math.max(0, box.x - 12),
-				height: Math.min(900, box.y + box.height + 12) - Math.max(0, box.y - 12),
-			},
-		});
+		for (let attempt = 1; ; attempt++) {
+			await spinner.waitFor({ state: 'detached' });
+			await page.screenshot({
+				path: options.file,
+				type: 'png',
+				animations: 'disabled',
+				clip: {
+					x: Math.max(0, box.x - 12),
+					y: Math.max(0, box.y - 12),
+					width: Math.min(1440, box.x + box.width + 12) - Math.max(0, box.x - 12),
+					height: Math.min(900, box.y + box.height + 12) - Math.max(0, box.y - 12),
+				},
+			});
+			if ((await spinner.count()) === 0) break;
+			if (attempt === 5) throw new Error("n8n's test of the credential kept running");
+		}
+		const text = (await dialog.innerText()).replace(/\s+/g, ' ');
 		return { file: options.file, text, problems };
 	});
 }
